@@ -1,0 +1,101 @@
+use crate::calendar::DateRange;
+use crate::member::MemberCategory;
+use crate::money::{Ore, Percent};
+use crate::org_number::OrgNumber;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// What the buyer procures; it decides whether members are allocated places or roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AgreementKind {
+    /// Arbetsträning / sysselsättningsplatser paid per filled place and month.
+    TrainingPlaces,
+    /// Goods or services (the fruit-basket contract) split by role and share of value.
+    GoodsAndServices,
+}
+
+/// The public buyer; an invoice without its reference (BT-10) is rejected by Peppol (R003).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Buyer {
+    pub name: String,
+    pub org_number: OrgNumber,
+    /// Buyer reference (BT-10), e.g. the ordering unit's code.
+    pub reference: String,
+}
+
+/// VAT category of what an agreement sells, per EN 16931 (S = standard 25 %, E = exempt with a reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VatCategory {
+    Standard25,
+    Exempt { reason: String },
+}
+
+/// Monthly rates in öre for a full month of one filled place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateCard {
+    /// Rate for ASF members (Östersund 2024: 6 000 kr).
+    pub wise: Ore,
+    /// Lower rate for other associations; `None` when the agreement admits only ASF.
+    pub other_association: Option<Ore>,
+    /// Rate while the member employs the participant (Östersund: up to 12 000 kr; Nordanstig: 10 000 kr).
+    pub employment: Option<Ore>,
+}
+
+impl RateCard {
+    pub fn training_rate(&self, category: MemberCategory) -> Option<Ore> {
+        match category {
+            MemberCategory::Wise => Some(self.wise),
+            MemberCategory::OtherAssociation => self.other_association,
+        }
+    }
+
+    pub(super) fn has_negative(&self) -> bool {
+        [Some(self.wise), self.other_association, self.employment].into_iter().flatten().any(Ore::is_negative)
+    }
+}
+
+/// A rate card in force from a date until the next version: rates change on running contracts
+/// (Krokom 7 500 → 3 000 kr/month).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateVersion {
+    pub effective_from: Date,
+    pub rates: RateCard,
+}
+
+/// Contracted places from a date until the next version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityVersion {
+    pub effective_from: Date,
+    pub places: u32,
+}
+
+/// Everything fixed when an agreement is registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreementTerms {
+    pub title: String,
+    /// The buyer's contract or diarie number, quoted on invoices (BT-12).
+    pub contract_reference: String,
+    pub buyer: Buyer,
+    pub kind: AgreementKind,
+    pub period: DateRange,
+    /// Training places contracted from the start date; zero for goods-and-services agreements.
+    pub contracted_places: u32,
+    /// Total value for goods-and-services agreements (the fruit baskets: 40 MSEK).
+    pub contract_value: Option<Ore>,
+    /// Reserverad upphandling: only qualifying ASF may deliver.
+    pub reserved: bool,
+    pub rates: RateCard,
+    /// How many months the employment rate may be paid per participant ("begränsad tid").
+    pub employment_rate_max_months: Option<u32>,
+    /// How many months any rate may be paid per participant (Krokom: at most 3).
+    pub max_months_per_participant: Option<u32>,
+    /// Provision: the consortium's share of each member's reimbursement.
+    pub commission: Percent,
+    pub vat: VatCategory,
+}
+
+impl AgreementTerms {
+    pub(super) fn has_negative_rate(&self) -> bool {
+        self.rates.has_negative() || self.contract_value.is_some_and(Ore::is_negative)
+    }
+}

@@ -1,0 +1,15 @@
+//! The consortium's business rules, free of IO: every change is a command an aggregate decides and an
+//! event it records. The application layer loads aggregates and passes in the facts a rule needs.
+
+/// Framework agreements (ramavtal) with their time-versioned rates and capacity.
+pub mod agreement;
+/// Calendar months and date ranges, the units of reporting and reimbursement.
+pub mod calendar;
+/// The real agreements and members from the source reports, shared by tests and demo data.
+pub mod examples;
+/// Member enterprises (ASF and other associations).
+pub mod member;
+/// Öre, percentages and the one rounding rule.
+pub mod money;
+/// Swedish organisation numbers with their Luhn check.
+pub mod org_number;

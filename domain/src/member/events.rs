@@ -1,0 +1,44 @@
+use super::MemberCategory;
+use crate::money::Percent;
+use crate::org_number::OrgNumber;
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MemberEvent {
+    MemberRegistered {
+        name: String,
+        org_number: OrgNumber,
+        category: MemberCategory,
+        target_group_share: Percent,
+        joined_on: Date,
+    },
+    TargetGroupShareReported {
+        share: Percent,
+        reported_on: Date,
+    },
+    CategoryChanged {
+        category: MemberCategory,
+        changed_on: Date,
+    },
+    MemberLeft {
+        left_on: Date,
+    },
+}
+
+impl DomainEvent for MemberEvent {
+    fn event_type(&self) -> String {
+        match self {
+            MemberEvent::MemberRegistered { .. } => "MemberRegistered",
+            MemberEvent::TargetGroupShareReported { .. } => "TargetGroupShareReported",
+            MemberEvent::CategoryChanged { .. } => "CategoryChanged",
+            MemberEvent::MemberLeft { .. } => "MemberLeft",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
