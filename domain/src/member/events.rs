@@ -38,7 +38,9 @@ impl DomainEvent for MemberEvent {
         .to_string()
     }
 
+    /// 2.0: `target_group_share` is in basis points; 1.0 had whole percent in
+    /// `target_group_share_percent` (upcast on load).
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        "2.0".to_string()
     }
 }

@@ -1,0 +1,166 @@
+//! The one place where every failure becomes what a user sees: a GraphQL error with a stable `code`
+//! extension (DESIGN decision 9), the broken rule's name, and a message a person can act on.
+
+use async_graphql::ErrorExtensions;
+use cqrs_es::AggregateError;
+use konsortium_domain::agreement::AgreementError;
+use konsortium_domain::member::MemberError;
+use konsortium_projections::{DbError, ProjectorError};
+
+/// Stable codes clients can switch on.
+pub mod code {
+    pub const VALIDATION: &str = "VALIDATION";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// Deliberately not `Display`: async-graphql converts every `Display` type into an error without
+/// extensions, and `?` would pick that conversion and drop the code. Without `Display`, `?` can only use
+/// the conversion below, which always sets it.
+#[derive(Debug)]
+pub enum AppError {
+    /// Input that cannot be parsed into a domain value (an org number, a date, a percentage).
+    Invalid {
+        field: String,
+        message: String,
+    },
+    /// A domain rule refused the command.
+    Rule {
+        code: &'static str,
+        rule: String,
+        message: String,
+    },
+    NotFound(String),
+    Conflict(String),
+    /// Anything the user cannot fix; details go to the log, not to the client.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, err: impl std::fmt::Display) -> AppError {
+        AppError::Invalid { field: field.to_string(), message: err.to_string() }
+    }
+
+    /// What the user reads.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Invalid { field, message } => format!("{field}: {message}"),
+            AppError::Rule { message, .. } | AppError::NotFound(message) | AppError::Conflict(message) => {
+                message.clone()
+            }
+            AppError::Internal(_) => "internal error; it has been logged".to_string(),
+        }
+    }
+
+    /// For the command line, which shows the whole cause chain.
+    pub fn into_boxed(self) -> Box<dyn std::error::Error + Send + Sync> {
+        match self {
+            AppError::Internal(source) => source,
+            other => other.message().into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid { .. } => code::VALIDATION,
+            AppError::Rule { code, .. } => code,
+            AppError::NotFound(_) => code::NOT_FOUND,
+            AppError::Conflict(_) => code::CONFLICT,
+            AppError::Internal(_) => code::INTERNAL,
+        }
+    }
+}
+
+/// A domain error knows which code it maps to; the rule name is its variant.
+pub trait DomainError: std::error::Error {
+    fn code(&self) -> &'static str {
+        code::VALIDATION
+    }
+}
+
+impl DomainError for MemberError {
+    fn code(&self) -> &'static str {
+        match self {
+            MemberError::AlreadyRegistered => code::CONFLICT,
+            MemberError::NotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for AgreementError {
+    fn code(&self) -> &'static str {
+        match self {
+            AgreementError::AlreadyRegistered => code::CONFLICT,
+            AgreementError::NotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+/// The variant name of a `Debug`-printed enum value, e.g. `EndBeforeStart`.
+fn rule_name(err: &impl std::fmt::Debug) -> String {
+    let debug = format!("{err:?}");
+    debug.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or_default().to_string()
+}
+
+impl<E: DomainError + std::fmt::Debug + Send + Sync + 'static> From<AggregateError<E>> for AppError {
+    fn from(err: AggregateError<E>) -> AppError {
+        match err {
+            AggregateError::UserError(e) => {
+                AppError::Rule { code: e.code(), rule: rule_name(&e), message: e.to_string() }
+            }
+            AggregateError::AggregateConflict => AppError::Conflict(
+                "someone else changed this record at the same moment; nothing was saved, please try again".into(),
+            ),
+            AggregateError::DatabaseConnectionError(e)
+            | AggregateError::DeserializationError(e)
+            | AggregateError::UnexpectedError(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> AppError {
+        AppError::Internal(Box::new(err))
+    }
+}
+
+impl From<ProjectorError> for AppError {
+    fn from(err: ProjectorError) -> AppError {
+        AppError::Internal(Box::new(err))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> async_graphql::Error {
+        if let AppError::Internal(source) = &err {
+            tracing::error!(error = %source, "request failed");
+        }
+        async_graphql::Error::new(err.message()).extend_with(|_, ext| {
+            ext.set("code", err.code());
+            match &err {
+                AppError::Invalid { field, .. } => ext.set("field", field.as_str()),
+                AppError::Rule { rule, .. } => ext.set("rule", rule.as_str()),
+                _ => {}
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_name_is_the_variant() {
+        assert_eq!(rule_name(&AgreementError::NegativeRate), "NegativeRate");
+        assert_eq!(
+            rule_name(&AgreementError::OutsidePeriod { date: time::macros::date!(2020 - 01 - 01) }),
+            "OutsidePeriod"
+        );
+    }
+}

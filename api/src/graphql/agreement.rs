@@ -1,0 +1,332 @@
+//! Framework agreements: registering them and changing their terms over time.
+
+use super::{actor, app, date, iso, optional_date, org_number, percent};
+use crate::error::AppError;
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use konsortium_domain::agreement::{
+    AgreementCommand, AgreementKind, AgreementTerms, Buyer, FrameworkAgreement, RateCard, VatCategory,
+};
+use konsortium_domain::calendar::DateRange;
+use konsortium_domain::money::Ore;
+use konsortium_projections::views;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "AgreementKind")]
+pub enum AgreementKindGql {
+    /// Work-training places paid per filled place and month.
+    TrainingPlaces,
+    /// Goods or services split by role and share of value.
+    GoodsAndServices,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "VatCategory")]
+pub enum VatCategoryGql {
+    /// Standard rate, 25 % (EN 16931 category S).
+    #[graphql(name = "STANDARD_25")]
+    Standard25,
+    /// Exempt (category E); needs the legal reason.
+    Exempt,
+}
+
+#[derive(InputObject)]
+pub struct BuyerInput {
+    pub name: String,
+    pub org_number: String,
+    /// Buyer reference (BT-10), required on every e-invoice.
+    pub reference: String,
+}
+
+/// Rates in öre per full month of one filled place (6 000 kr = 600000).
+#[derive(InputObject)]
+pub struct RatesInput {
+    pub asf_ore: i64,
+    /// Omit when the agreement admits only ASF.
+    pub other_association_ore: Option<i64>,
+    /// Paid instead while the member employs the participant.
+    pub employment_ore: Option<i64>,
+}
+
+impl From<RatesInput> for RateCard {
+    fn from(input: RatesInput) -> RateCard {
+        RateCard {
+            wise: Ore(input.asf_ore),
+            other_association: input.other_association_ore.map(Ore),
+            employment: input.employment_ore.map(Ore),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterAgreementInput {
+    pub title: String,
+    /// The buyer's contract or diarie number.
+    pub contract_reference: String,
+    pub buyer: BuyerInput,
+    pub kind: AgreementKindGql,
+    /// `YYYY-MM-DD`
+    pub start_date: String,
+    /// `YYYY-MM-DD`; omit when the end is not yet known.
+    pub end_date: Option<String>,
+    #[graphql(default)]
+    pub contracted_places: u32,
+    /// Total value of a goods-and-services agreement, in öre.
+    pub contract_value_ore: Option<i64>,
+    #[graphql(default)]
+    pub reserved: bool,
+    pub rates: RatesInput,
+    pub employment_rate_max_months: Option<u32>,
+    pub max_months_per_participant: Option<u32>,
+    /// The consortium's commission, in percent: "5" or "7,5".
+    pub commission_percent: String,
+    pub vat: VatCategoryGql,
+    pub vat_exemption_reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Buyer")]
+pub struct BuyerView {
+    pub name: String,
+    pub org_number: String,
+    pub reference: String,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "RateVersion")]
+pub struct RateVersionView {
+    pub effective_from: String,
+    pub asf_ore: i64,
+    pub other_association_ore: Option<i64>,
+    pub employment_ore: Option<i64>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "CapacityVersion")]
+pub struct CapacityVersionView {
+    pub effective_from: String,
+    pub places: u32,
+}
+
+/// A framework agreement (ramavtal) with its terms and their history.
+#[derive(SimpleObject)]
+#[graphql(name = "Agreement")]
+pub struct AgreementView {
+    pub id: ID,
+    pub title: String,
+    pub contract_reference: String,
+    pub buyer: BuyerView,
+    pub kind: AgreementKindGql,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub terminated_on: Option<String>,
+    /// Places contracted at the start; see `capacity` for changes.
+    pub contracted_places: u32,
+    pub contract_value_ore: Option<i64>,
+    pub reserved: bool,
+    /// Every rate card with the day it took effect, oldest first.
+    pub rates: Vec<RateVersionView>,
+    pub capacity: Vec<CapacityVersionView>,
+    pub employment_rate_max_months: Option<u32>,
+    pub max_months_per_participant: Option<u32>,
+    /// For display, e.g. "5 %".
+    pub commission: String,
+    pub commission_basis_points: u32,
+    pub vat: VatCategoryGql,
+    pub vat_exemption_reason: Option<String>,
+}
+
+impl AgreementView {
+    fn new(id: String, agreement: FrameworkAgreement) -> Option<AgreementView> {
+        let terms = agreement.terms?;
+        let (vat, vat_exemption_reason) = match terms.vat {
+            VatCategory::Standard25 => (VatCategoryGql::Standard25, None),
+            VatCategory::Exempt { reason } => (VatCategoryGql::Exempt, Some(reason)),
+        };
+        Some(AgreementView {
+            id: ID(id),
+            title: terms.title,
+            contract_reference: terms.contract_reference,
+            buyer: BuyerView {
+                name: terms.buyer.name,
+                org_number: terms.buyer.org_number.to_string(),
+                reference: terms.buyer.reference,
+            },
+            kind: match terms.kind {
+                AgreementKind::TrainingPlaces => AgreementKindGql::TrainingPlaces,
+                AgreementKind::GoodsAndServices => AgreementKindGql::GoodsAndServices,
+            },
+            start_date: iso(terms.period.start),
+            end_date: terms.period.end.map(iso),
+            terminated_on: agreement.terminated.map(iso),
+            contracted_places: terms.contracted_places,
+            contract_value_ore: terms.contract_value.map(|v| v.0),
+            reserved: terms.reserved,
+            rates: agreement
+                .rate_history
+                .into_iter()
+                .map(|v| RateVersionView {
+                    effective_from: iso(v.effective_from),
+                    asf_ore: v.rates.wise.0,
+                    other_association_ore: v.rates.other_association.map(|o| o.0),
+                    employment_ore: v.rates.employment.map(|o| o.0),
+                })
+                .collect(),
+            capacity: agreement
+                .capacity_history
+                .into_iter()
+                .map(|v| CapacityVersionView { effective_from: iso(v.effective_from), places: v.places })
+                .collect(),
+            employment_rate_max_months: terms.employment_rate_max_months,
+            max_months_per_participant: terms.max_months_per_participant,
+            commission: terms.commission.to_string(),
+            commission_basis_points: terms.commission.basis_points(),
+            vat,
+            vat_exemption_reason,
+        })
+    }
+}
+
+fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
+    let vat = match input.vat {
+        VatCategoryGql::Standard25 => VatCategory::Standard25,
+        VatCategoryGql::Exempt => VatCategory::Exempt { reason: input.vat_exemption_reason.unwrap_or_default() },
+    };
+    Ok(AgreementTerms {
+        title: input.title,
+        contract_reference: input.contract_reference,
+        buyer: Buyer {
+            name: input.buyer.name,
+            org_number: org_number("buyer.orgNumber", &input.buyer.org_number)?,
+            reference: input.buyer.reference,
+        },
+        kind: match input.kind {
+            AgreementKindGql::TrainingPlaces => AgreementKind::TrainingPlaces,
+            AgreementKindGql::GoodsAndServices => AgreementKind::GoodsAndServices,
+        },
+        // The aggregate, not the parser, rejects an end before the start, so the rule has one home.
+        period: DateRange {
+            start: date("startDate", &input.start_date)?,
+            end: optional_date("endDate", input.end_date.as_deref())?,
+        },
+        contracted_places: input.contracted_places,
+        contract_value: input.contract_value_ore.map(Ore),
+        reserved: input.reserved,
+        rates: input.rates.into(),
+        employment_rate_max_months: input.employment_rate_max_months,
+        max_months_per_participant: input.max_months_per_participant,
+        commission: percent("commissionPercent", &input.commission_percent)?,
+        vat,
+    })
+}
+
+async fn current(app: &crate::app::App, id: &str) -> Result<AgreementView, AppError> {
+    let agreement = app.agreements().load(id).await?;
+    AgreementView::new(id.to_string(), agreement)
+        .ok_or_else(|| AppError::NotFound(format!("no agreement with id {id}")))
+}
+
+#[derive(Default)]
+pub struct AgreementQuery;
+
+#[Object]
+impl AgreementQuery {
+    async fn agreement(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AgreementView>> {
+        let found = views::find::<FrameworkAgreement>(app(ctx).db(), views::AGREEMENTS_TABLE, &id)
+            .await
+            .map_err(AppError::from)?;
+        Ok(found.and_then(|a| AgreementView::new(id.to_string(), a)))
+    }
+
+    /// Every agreement, in the order they were last changed.
+    async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementView>> {
+        let rows =
+            views::list::<FrameworkAgreement>(app(ctx).db(), views::AGREEMENTS_TABLE).await.map_err(AppError::from)?;
+        Ok(rows.into_iter().filter_map(|(id, a)| AgreementView::new(id, a)).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct AgreementMutation;
+
+impl AgreementMutation {
+    async fn run(
+        &self,
+        ctx: &Context<'_>,
+        id: &str,
+        command: AgreementCommand,
+    ) -> async_graphql::Result<AgreementView> {
+        let app = app(ctx);
+        app.execute(app.agreements(), id, command, &actor(ctx)).await?;
+        Ok(current(app, id).await?)
+    }
+}
+
+#[Object]
+impl AgreementMutation {
+    /// Registers a framework agreement the consortium has won.
+    async fn register_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterAgreementInput,
+    ) -> async_graphql::Result<AgreementView> {
+        let command = AgreementCommand::Register(terms(input)?);
+        self.run(ctx, &uuid::Uuid::new_v4().to_string(), command).await
+    }
+
+    /// New rates from a date (e.g. Krokom's cut from 7 500 to 3 000 kr); earlier days keep the old ones.
+    async fn change_agreement_rates(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+        effective_from: String,
+        rates: RatesInput,
+    ) -> async_graphql::Result<AgreementView> {
+        let command = AgreementCommand::ChangeRates {
+            effective_from: date("effectiveFrom", &effective_from)?,
+            rates: rates.into(),
+        };
+        self.run(ctx, &agreement_id, command).await
+    }
+
+    async fn change_agreement_capacity(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+        effective_from: String,
+        places: u32,
+    ) -> async_graphql::Result<AgreementView> {
+        let command =
+            AgreementCommand::ChangeCapacity { effective_from: date("effectiveFrom", &effective_from)?, places };
+        self.run(ctx, &agreement_id, command).await
+    }
+
+    async fn extend_agreement(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+        new_end: String,
+    ) -> async_graphql::Result<AgreementView> {
+        let command = AgreementCommand::Extend { new_end: date("newEnd", &new_end)? };
+        self.run(ctx, &agreement_id, command).await
+    }
+
+    async fn terminate_agreement(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+        last_day: String,
+        reason: String,
+    ) -> async_graphql::Result<AgreementView> {
+        let command = AgreementCommand::Terminate { last_day: date("lastDay", &last_day)?, reason };
+        self.run(ctx, &agreement_id, command).await
+    }
+
+    async fn change_buyer_reference(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+        reference: String,
+    ) -> async_graphql::Result<AgreementView> {
+        self.run(ctx, &agreement_id, AgreementCommand::ChangeBuyerReference { reference }).await
+    }
+}

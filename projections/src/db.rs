@@ -1,0 +1,158 @@
+//! The two stores behind one code path: PostgreSQL in production, an embedded SQLite file by default.
+//!
+//! sqlx's pools are typed per database and the -es crates need the concrete pool, so the choice is an
+//! enum. SQL that both databases accept is written once and compiled for each arm by [`on_db!`] and
+//! [`on_tx!`]; the few statements that differ (commit-safe reading) are written per database.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the embedded store lives when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/konsortium.db";
+
+#[derive(Debug, Clone)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// A transaction on either store.
+pub enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL must start with postgres://, postgresql:// or sqlite:, got {0:?}")]
+    UnsupportedUrl(String),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("could not connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("could not migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error("stored JSON does not match the code: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either arm.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the open transaction's connection of either arm.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::db::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Connects to `url`, or to the embedded SQLite file under `./data/` when there is none.
+    pub async fn connect(url: Option<&str>) -> Result<Db, DbError> {
+        let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(DEFAULT_SQLITE_URL);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(DbError::Connect)?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            let file = options.get_filename().to_path_buf();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| DbError::DataDir { path: dir.display().to_string(), source })?;
+            }
+            Ok(Db::Sqlite(Self::sqlite_pool(options).await?))
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    /// Opens (and creates) a SQLite file at a path; tests use it for a private database.
+    pub async fn sqlite_file(path: &Path) -> Result<Db, DbError> {
+        Ok(Db::Sqlite(Self::sqlite_pool(SqliteConnectOptions::new().filename(path)).await?))
+    }
+
+    async fn sqlite_pool(options: SqliteConnectOptions) -> Result<SqlitePool, DbError> {
+        // WAL lets readers go on while the single writer commits; the busy timeout makes writers queue
+        // instead of failing when the projector and a command write at the same moment.
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(DbError::Connect)
+    }
+
+    /// Applies the SQL migrations in `migrations/postgres` or `migrations/sqlite`.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Postgres(_) => "postgres",
+            Db::Sqlite(_) => "sqlite",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Runs one statement that both databases accept.
+    pub async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+        on_tx!(self, conn => sqlx::query(sql).execute(conn).await.map(|_| ()))?;
+        Ok(())
+    }
+}

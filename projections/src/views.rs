@@ -1,0 +1,36 @@
+//! The read models this release serves, and how the API reads them.
+
+use crate::db::{Db, DbError};
+use crate::on_db;
+use crate::projection::{Projection, StateProjection};
+use konsortium_domain::agreement::FrameworkAgreement;
+use konsortium_domain::member::Member;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// Every member's current state, keyed by member id.
+pub const MEMBERS: StateProjection<Member> = StateProjection::new("members", "view_members");
+/// Every agreement's current terms and histories, keyed by agreement id.
+pub const AGREEMENTS: StateProjection<FrameworkAgreement> = StateProjection::new("agreements", "view_agreements");
+
+pub const MEMBERS_TABLE: &str = "view_members";
+pub const AGREEMENTS_TABLE: &str = "view_agreements";
+
+/// All projections the projector feeds, in the order it feeds them.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(MEMBERS), Arc::new(AGREEMENTS)]
+}
+
+/// One document of a state view.
+pub async fn find<T: DeserializeOwned>(db: &Db, table: &str, id: &str) -> Result<Option<T>, DbError> {
+    let sql = format!("SELECT doc FROM {table} WHERE id = $1");
+    let doc: Option<String> = on_db!(db, pool => sqlx::query_scalar(&sql).bind(id).fetch_optional(pool).await)?;
+    doc.map(|doc| serde_json::from_str(&doc)).transpose().map_err(DbError::from)
+}
+
+/// Every document of a state view with its id, in the order they were last changed.
+pub async fn list<T: DeserializeOwned>(db: &Db, table: &str) -> Result<Vec<(String, T)>, DbError> {
+    let sql = format!("SELECT id, doc FROM {table} ORDER BY position, id");
+    let rows: Vec<(String, String)> = on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+    rows.into_iter().map(|(id, doc)| Ok((id, serde_json::from_str(&doc)?))).collect()
+}
