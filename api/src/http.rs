@@ -47,7 +47,8 @@ async fn graphql_request(State(state): State<HttpState>, request: GraphQLRequest
 
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
     let db = state.app.db();
-    let reachable: Result<i64, sqlx::Error> = on_db!(db, pool => sqlx::query_scalar("SELECT 1").fetch_one(pool).await);
+    let reachable: Result<i64, sqlx::Error> =
+        on_db!(db, pool => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await);
     match reachable {
         Ok(_) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "store": db.backend() }))),
         Err(err) => {

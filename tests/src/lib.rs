@@ -1,1 +1,180 @@
+//! Test support: a fresh database per test on either store, and the real server on a random port.
+//!
+//! PostgreSQL tests connect to `KONSORTIUM_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/postgres`,
+//! which `scripts/test.sh` makes sure is running) and create a database of their own. A missing server
+//! fails the test: database tests are never skipped.
 
+use konsortium_api::app::App;
+use konsortium_api::server::{self, Running};
+use konsortium_projections::{Db, ProjectorOptions};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_TEST_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Runs an async test body once per store: `both_stores!(name)` expects `async fn name(db: TestDb)`.
+#[macro_export]
+macro_rules! both_stores {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::TestDb::postgres().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::TestDb::sqlite().await).await
+            }
+        }
+    };
+}
+
+/// A database created for one test.
+pub struct TestDb {
+    pub db: Db,
+    location: Location,
+}
+
+enum Location {
+    Postgres { admin_url: String, name: String, url: String },
+    Sqlite { dir: PathBuf, file: PathBuf },
+}
+
+fn admin_url() -> String {
+    std::env::var("KONSORTIUM_TEST_PG").unwrap_or_else(|_| DEFAULT_TEST_PG.to_string())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => format!("{url}/{name}"),
+    }
+}
+
+impl TestDb {
+    pub async fn postgres() -> TestDb {
+        let admin_url = admin_url();
+        let name = format!("konsortium_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Db::connect(Some(&admin_url)).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is needed at {admin_url} (set KONSORTIUM_TEST_PG, or run scripts/test.sh): {e}")
+        });
+        if let Db::Postgres(pool) = &admin {
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(pool)
+                .await
+                .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
+        }
+        admin.close().await;
+        let url = with_database(&admin_url, &name);
+        let db = Db::connect(Some(&url)).await.unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+        TestDb { db, location: Location::Postgres { admin_url, name, url } }
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("konsortium-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let file = dir.join("konsortium.db");
+        let db = Db::sqlite_file(&file).await.unwrap_or_else(|e| panic!("cannot open {}: {e}", file.display()));
+        TestDb { db, location: Location::Sqlite { dir, file } }
+    }
+
+    /// A second, independent connection pool to the same database, like another server process.
+    pub async fn reopen(&self) -> Db {
+        match &self.location {
+            Location::Postgres { url, .. } => Db::connect(Some(url)).await,
+            Location::Sqlite { file, .. } => Db::sqlite_file(file).await,
+        }
+        .unwrap_or_else(|e| panic!("cannot reopen the test database: {e}"))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.location, Location::Postgres { .. })
+    }
+
+    /// Removes the database after a passing test (a failing one leaves it for inspection).
+    pub async fn remove(self) {
+        self.db.close().await;
+        match self.location {
+            Location::Postgres { admin_url, name, .. } => {
+                if let Ok(Db::Postgres(pool)) = Db::connect(Some(&admin_url)).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                    pool.close().await;
+                }
+            }
+            Location::Sqlite { dir, .. } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+/// Projector options for tests: wake-ups come from commands, polling is a quick fallback.
+pub fn test_options() -> ProjectorOptions {
+    ProjectorOptions { batch_size: 100, poll_interval: Duration::from_millis(50) }
+}
+
+/// The real server on a random port, talked to over HTTP.
+pub struct TestApp {
+    pub base: String,
+    running: Running,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn(db: Db) -> TestApp {
+        let app = App::open(db, test_options()).await.unwrap_or_else(|e| panic!("app failed to open: {e:?}"));
+        let running = server::start(app, "127.0.0.1:0").await.unwrap_or_else(|e| panic!("cannot bind: {e}"));
+        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new() }
+    }
+
+    pub fn app(&self) -> &App {
+        self.running.app()
+    }
+
+    /// Posts a GraphQL request and returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response.json().await.unwrap_or_else(|e| panic!("response is not JSON: {e}"))
+    }
+
+    /// Like [`graphql`](Self::graphql) but fails the test on any error, returning `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+}
+
+/// The `code` extension of the first error of a response.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+/// How many events the store holds.
+pub async fn event_count(db: &Db) -> i64 {
+    let mut tx = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    konsortium_projections::event_log::count(&mut tx).await.unwrap_or_else(|e| panic!("{e}"))
+}
