@@ -170,6 +170,23 @@ pub async fn head_of(tx: &mut Tx, aggregate_type: &str, aggregate_id: &str) -> R
     Ok(row.map(|(transaction_id, position)| Checkpoint { transaction_id, position }))
 }
 
+/// The newest event in commit-safe order: everything a reader could wait for.
+pub async fn head(tx: &mut Tx) -> Result<Option<Checkpoint>, DbError> {
+    let row: Option<(i64, i64)> = match tx {
+        Tx::Postgres(tx) => {
+            sqlx::query_as(
+                "SELECT transaction_id::text::bigint, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+        Tx::Sqlite(tx) => {
+            sqlx::query_as("SELECT 0, position FROM events ORDER BY position DESC LIMIT 1").fetch_optional(&mut **tx).await?
+        }
+    };
+    Ok(row.map(|(transaction_id, position)| Checkpoint { transaction_id, position }))
+}
+
 /// How many events the log holds, for progress reporting.
 pub async fn count(tx: &mut Tx) -> Result<i64, DbError> {
     Ok(crate::on_tx!(tx, conn => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events").fetch_one(conn).await)?)

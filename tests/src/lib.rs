@@ -4,6 +4,9 @@
 //! which `scripts/test.sh` makes sure is running) and create a database of their own. A missing server
 //! fails the test: database tests are never skipped.
 
+pub mod ledger;
+pub mod workload;
+
 use konsortium_api::app::App;
 use konsortium_api::server::{self, Running};
 use konsortium_projections::{Db, ProjectorOptions};

@@ -1,0 +1,161 @@
+//! The projector never skips or repeats an event: late commits, several processes, crashes before the
+//! commit, and a live view that must equal a full rebuild.
+
+use konsortium_domain::agreement::AgreementEvent;
+use konsortium_domain::examples;
+use konsortium_projections::event_log::{self, Checkpoint};
+use konsortium_projections::projection::Projection;
+use konsortium_projections::projector::ProjectorError;
+use konsortium_projections::{rebuild, views, Db, Projector};
+use konsortium_tests::ledger::{all_views, ledger_positions, logged_positions, Ledger};
+use konsortium_tests::workload::Workload;
+use konsortium_tests::{both_stores, test_options, TestDb};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn projections() -> Vec<Arc<dyn Projection>> {
+    let mut all = views::all();
+    all.push(Arc::new(Ledger));
+    all
+}
+
+async fn projector(db: Db) -> Arc<Projector> {
+    let projector = Arc::new(Projector::new(db, projections(), test_options()));
+    projector.prepare().await.unwrap_or_else(|e| panic!("{e}"));
+    projector
+}
+
+async fn head(db: &Db) -> Checkpoint {
+    let mut tx = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    event_log::head(&mut tx).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_default()
+}
+
+async fn run_workloads(db: &Db, writers: u32, steps: u32, seed: u64) -> u32 {
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move { Workload::new(&db, w, seed + u64::from(w)).run(steps).await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        accepted += task.await.unwrap_or_else(|e| panic!("{e}")).accepted;
+    }
+    assert!(accepted > writers * steps / 3, "the workload should mostly succeed, {accepted} did");
+    accepted
+}
+
+/// Inserts an event in a transaction kept open while others commit after it, as a slow writer does.
+/// Returns the event's position and the highest position other writers committed meanwhile.
+async fn late_commit(db: Db, n: u32, hold: Duration) -> (i64, i64) {
+    let Db::Postgres(pool) = &db else { unreachable!("late commits are a PostgreSQL concern") };
+    let payload = serde_json::to_string(&AgreementEvent::AgreementRegistered(examples::krokom_reserved()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tx = pool.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let position: i64 = sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('FrameworkAgreement', $1, 1, 'AgreementRegistered', '1.0', $2::json, '{}') RETURNING position",
+    )
+    .bind(format!("late-{n}"))
+    .bind(payload)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(hold).await;
+    let committed_meanwhile = logged_positions(&db).await.last().copied().unwrap_or_default();
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    (position, committed_meanwhile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn late_commits_from_many_writers_are_applied_exactly_once_by_several_processes() {
+    let test = TestDb::postgres().await;
+    test.db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    // Two projectors on separate pools stand for two server processes sharing one database.
+    let first = projector(test.db.clone()).await;
+    let second = projector(test.reopen().await).await;
+    let mut loops = first.spawn();
+    loops.extend(second.spawn());
+
+    let late: Vec<_> = (0..6)
+        .map(|n| tokio::spawn(late_commit(test.db.clone(), n, Duration::from_millis(300 + 100 * u64::from(n)))))
+        .collect();
+    run_workloads(&test.db, 6, 60, 11).await;
+    let mut overtaken = 0;
+    for task in late {
+        let (position, committed_meanwhile) = task.await.unwrap_or_else(|e| panic!("{e}"));
+        if committed_meanwhile > position {
+            overtaken += 1;
+        }
+    }
+    assert!(overtaken > 0, "the test must let later events commit while an earlier one is still open");
+
+    let head = head(&test.db).await;
+    assert!(first.wait_for(head, Duration::from_secs(30)).await, "first process did not catch up");
+    assert!(second.wait_for(head, Duration::from_secs(30)).await, "second process did not catch up");
+    assert_eq!(ledger_positions(&test.db).await, logged_positions(&test.db).await);
+
+    for handle in loops {
+        handle.abort();
+    }
+    test.remove().await;
+}
+
+async fn a_projector_killed_before_its_commit_resumes_to_a_view_equal_to_a_rebuild(test: TestDb) {
+    test.db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    run_workloads(&test.db, 2, 40, 7).await;
+    let events = logged_positions(&test.db).await;
+    let crash_at = events[events.len() / 2];
+
+    let crashing = Projector::new(test.db.clone(), projections(), test_options())
+        .with_fault(Arc::new(move |_, last: Checkpoint| last.position >= crash_at));
+    crashing.prepare().await.unwrap_or_else(|e| panic!("{e}"));
+    let crashed = crashing.catch_up().await;
+    assert!(matches!(crashed, Err(ProjectorError::InjectedFault(_))), "{crashed:?}");
+    let survived = ledger_positions(&test.db).await;
+    assert!(
+        survived.len() < events.len() && survived.iter().all(|p| *p < crash_at),
+        "rows of the failed batch remained"
+    );
+    assert_eq!(survived, events[..survived.len()], "the rows that remain are exactly those of committed batches");
+
+    let restarted = projector(test.db.clone()).await;
+    restarted.catch_up().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ledger_positions(&test.db).await, events);
+    let live = all_views(&test.db).await;
+
+    rebuild::rebuild(&restarted, None, &|_, _| {}).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(all_views(&test.db).await, live);
+    test.remove().await;
+}
+both_stores!(a_projector_killed_before_its_commit_resumes_to_a_view_equal_to_a_rebuild);
+
+async fn a_rebuilt_view_is_identical_to_the_live_one_after_a_long_randomised_run(test: TestDb) {
+    test.db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    let live = projector(test.db.clone()).await;
+    let loops = live.spawn();
+
+    // A rebuild in the middle of the run swaps tables while writers and the live loops go on.
+    let writers = {
+        let db = test.db.clone();
+        tokio::spawn(async move { run_workloads(&db, 4, 120, 42).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rebuild::rebuild(&live, None, &|_, _| {}).await.unwrap_or_else(|e| panic!("{e}"));
+    writers.await.unwrap_or_else(|e| panic!("{e}"));
+
+    let head = head(&test.db).await;
+    assert!(live.wait_for(head, Duration::from_secs(30)).await, "the live projector did not catch up");
+    for handle in loops {
+        handle.abort();
+    }
+    let live_rows = all_views(&test.db).await;
+    assert_eq!(ledger_positions(&test.db).await, logged_positions(&test.db).await);
+
+    let rebuilt = projector(test.db.clone()).await;
+    let reports = rebuild::rebuild(&rebuilt, None, &|_, _| {}).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(reports.iter().all(|r| r.events as usize == live_rows[2].len()));
+    assert_eq!(all_views(&test.db).await, live_rows);
+    test.remove().await;
+}
+both_stores!(a_rebuilt_view_is_identical_to_the_live_one_after_a_long_randomised_run);
