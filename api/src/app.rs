@@ -76,7 +76,7 @@ impl App {
         })
     }
 
-    /// Starts the projector's background loops; abort the handles to stop them.
+    /// Starts the projector's background loops; `projector().shutdown()` ends them between batches.
     pub fn spawn_projector(&self) -> Vec<JoinHandle<()>> {
         self.inner.projector.spawn()
     }
@@ -114,7 +114,7 @@ impl App {
     }
 
     async fn await_views(&self, aggregate_type: &str, id: &str) -> Result<(), AppError> {
-        let mut tx = self.inner.db.begin().await?;
+        let mut tx = self.inner.db.begin_read().await?;
         let head = event_log::head_of(&mut tx, aggregate_type, id).await?;
         drop(tx);
         if let Some(head) = head {

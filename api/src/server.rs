@@ -46,8 +46,8 @@ impl Running {
             Err(err) => tracing::warn!(error = %err, "server task failed"),
             Ok(Ok(())) => {}
         }
+        self.app.projector().shutdown();
         for handle in self.projector {
-            handle.abort();
             let _ = handle.await;
         }
         self.app.db().close().await;

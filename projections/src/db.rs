@@ -122,7 +122,18 @@ impl Db {
         Ok(())
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a transaction that reads first and writes later fails at once with "database is locked" when
+    /// another writer committed in between, instead of queueing behind the busy timeout.
     pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// A transaction that only reads: a consistent snapshot that blocks no writer.
+    pub async fn begin_read(&self) -> Result<Tx, DbError> {
         Ok(match self {
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),

@@ -58,6 +58,9 @@ pub struct Projector {
     fault: Option<FaultHook>,
     /// Bumped whenever new events may exist; every loop watches it.
     wake: watch::Sender<u64>,
+    /// Set to stop the loops between batches: aborting one inside a transaction could hand its
+    /// connection back with a SQLite write lock still held.
+    stop: watch::Sender<bool>,
     /// The last checkpoint each projection is known to have committed.
     progress: HashMap<&'static str, watch::Sender<Checkpoint>>,
 }
@@ -65,7 +68,15 @@ pub struct Projector {
 impl Projector {
     pub fn new(db: Db, projections: Vec<Arc<dyn Projection>>, options: ProjectorOptions) -> Projector {
         let progress = projections.iter().map(|p| (p.name(), watch::channel(Checkpoint::default()).0)).collect();
-        Projector { db, projections, options, fault: None, wake: watch::channel(0).0, progress }
+        Projector {
+            db,
+            projections,
+            options,
+            fault: None,
+            wake: watch::channel(0).0,
+            stop: watch::channel(false).0,
+            progress,
+        }
     }
 
     pub fn with_fault(mut self, fault: FaultHook) -> Projector {
@@ -171,7 +182,12 @@ impl Projector {
         tokio::time::timeout(timeout, all).await.unwrap_or(false)
     }
 
-    /// Runs a loop per projection (and a LISTEN task on PostgreSQL) until the handles are aborted.
+    /// Asks the loops to finish their current batch and end; await their handles to know they did.
+    pub fn shutdown(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Runs a loop per projection (and a LISTEN task on PostgreSQL) until [`shutdown`](Self::shutdown).
     pub fn spawn(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
         let mut handles = Vec::new();
         if let Db::Postgres(pool) = &self.db {
@@ -188,22 +204,29 @@ impl Projector {
 
     async fn run_loop(&self, projection: Arc<dyn Projection>) {
         let mut wake = self.wake.subscribe();
-        loop {
-            match self.run_batch(projection.as_ref(), Tables::Live).await {
-                Ok(0) => {
-                    let _ = tokio::time::timeout(self.options.poll_interval, wake.changed()).await;
-                }
-                Ok(_) => {}
+        let mut stop = self.stop.subscribe();
+        while !*stop.borrow_and_update() {
+            let idle = match self.run_batch(projection.as_ref(), Tables::Live).await {
+                Ok(0) => true,
+                Ok(_) => false,
                 Err(err) => {
                     tracing::error!(projection = projection.name(), error = %err, "projection batch failed; retrying");
-                    tokio::time::sleep(self.options.poll_interval).await;
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = wake.changed() => {}
+                    _ = stop.changed() => {}
+                    _ = tokio::time::sleep(self.options.poll_interval) => {}
                 }
             }
         }
     }
 
     async fn listen(&self, pool: sqlx::PgPool) {
-        loop {
+        let mut stop = self.stop.subscribe();
+        while !*stop.borrow_and_update() {
             let listener = async {
                 let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
                 listener.listen(EVENTS_CHANNEL).await?;
@@ -214,10 +237,15 @@ impl Projector {
                 #[allow(unreachable_code)]
                 Ok::<(), sqlx::Error>(())
             };
-            if let Err(err) = listener.await {
-                tracing::warn!(error = %err, "event notifications lost; polling until reconnected");
+            tokio::select! {
+                result = listener => {
+                    if let Err(err) = result {
+                        tracing::warn!(error = %err, "event notifications lost; polling until reconnected");
+                    }
+                    tokio::time::sleep(self.options.poll_interval).await;
+                }
+                _ = stop.changed() => {}
             }
-            tokio::time::sleep(self.options.poll_interval).await;
         }
     }
 }
@@ -238,8 +266,8 @@ pub(crate) async fn prepare_copy(tx: &mut Tx, projection: &dyn Projection, table
     Ok(())
 }
 
-/// Takes the checkpoint row's write lock first (PostgreSQL row lock, SQLite write lock), so concurrent
-/// projectors queue here and a SQLite transaction never has to upgrade a stale read.
+/// Takes the checkpoint row's lock before reading anything, so concurrent projectors (other server
+/// processes) queue here and the one that goes next sees the checkpoint the previous one committed.
 pub(crate) async fn lock_checkpoint(tx: &mut Tx, name: &str) -> Result<Checkpoint, DbError> {
     let locked = on_tx!(tx, conn => sqlx::query(
         "UPDATE projection_checkpoints SET position = position WHERE projection = $1",

@@ -178,6 +178,6 @@ pub fn error_code(body: &Value) -> &str {
 
 /// How many events the store holds.
 pub async fn event_count(db: &Db) -> i64 {
-    let mut tx = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut tx = db.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
     konsortium_projections::event_log::count(&mut tx).await.unwrap_or_else(|e| panic!("{e}"))
 }

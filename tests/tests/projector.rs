@@ -26,7 +26,7 @@ async fn projector(db: Db) -> Arc<Projector> {
 }
 
 async fn head(db: &Db) -> Checkpoint {
-    let mut tx = db.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut tx = db.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
     event_log::head(&mut tx).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_default()
 }
 
@@ -95,8 +95,10 @@ async fn late_commits_from_many_writers_are_applied_exactly_once_by_several_proc
     assert!(second.wait_for(head, Duration::from_secs(30)).await, "second process did not catch up");
     assert_eq!(ledger_positions(&test.db).await, logged_positions(&test.db).await);
 
+    first.shutdown();
+    second.shutdown();
     for handle in loops {
-        handle.abort();
+        handle.await.unwrap_or_else(|e| panic!("{e}"));
     }
     test.remove().await;
 }
@@ -146,8 +148,9 @@ async fn a_rebuilt_view_is_identical_to_the_live_one_after_a_long_randomised_run
 
     let head = head(&test.db).await;
     assert!(live.wait_for(head, Duration::from_secs(30)).await, "the live projector did not catch up");
+    live.shutdown();
     for handle in loops {
-        handle.abort();
+        handle.await.unwrap_or_else(|e| panic!("{e}"));
     }
     let live_rows = all_views(&test.db).await;
     assert_eq!(ledger_positions(&test.db).await, logged_positions(&test.db).await);
