@@ -108,6 +108,14 @@ impl MemberQuery {
 #[derive(Default)]
 pub struct MemberMutation;
 
+impl MemberMutation {
+    async fn run(&self, ctx: &Context<'_>, id: &str, command: MemberCommand) -> async_graphql::Result<MemberView> {
+        let app = app(ctx);
+        app.execute(app.members(), id, command, &actor(ctx)).await?;
+        Ok(current(app, id).await?)
+    }
+}
+
 #[Object]
 impl MemberMutation {
     /// Registers a member enterprise. Registering the same org number twice is a CONFLICT.
@@ -124,10 +132,7 @@ impl MemberMutation {
             joined_on: date("joinedOn", &input.joined_on)?,
             org_number: org.clone(),
         };
-        let id = member_id(&org);
-        let app = app(ctx);
-        app.execute(app.members(), &id, command, &actor(ctx)).await?;
-        Ok(current(app, &id).await?)
+        self.run(ctx, &member_id(&org), command).await
     }
 
     /// Records a new share of staff from the target group (it decides eligibility for reserved agreements).
@@ -142,9 +147,7 @@ impl MemberMutation {
             share: percent("sharePercent", &share_percent)?,
             reported_on: date("reportedOn", &reported_on)?,
         };
-        let app = app(ctx);
-        app.execute(app.members(), &member_id, command, &actor(ctx)).await?;
-        Ok(current(app, &member_id).await?)
+        self.run(ctx, &member_id, command).await
     }
 
     /// A member proves ASF status (new statutes) or loses it.
@@ -157,9 +160,7 @@ impl MemberMutation {
     ) -> async_graphql::Result<MemberView> {
         let command =
             MemberCommand::ChangeCategory { category: category.into(), changed_on: date("changedOn", &changed_on)? };
-        let app = app(ctx);
-        app.execute(app.members(), &member_id, command, &actor(ctx)).await?;
-        Ok(current(app, &member_id).await?)
+        self.run(ctx, &member_id, command).await
     }
 
     async fn member_leaves(
@@ -169,8 +170,6 @@ impl MemberMutation {
         left_on: String,
     ) -> async_graphql::Result<MemberView> {
         let command = MemberCommand::Leave { left_on: date("leftOn", &left_on)? };
-        let app = app(ctx);
-        app.execute(app.members(), &member_id, command, &actor(ctx)).await?;
-        Ok(current(app, &member_id).await?)
+        self.run(ctx, &member_id, command).await
     }
 }
