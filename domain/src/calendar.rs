@@ -118,6 +118,17 @@ impl DateRange {
     }
 }
 
+/// The same day `months` calendar months later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb).
+/// Caps such as "at most 3 months" end the day before this date.
+pub fn add_months(date: Date, months: u32) -> Date {
+    let index =
+        date.year() * 12 + i32::from(u8::from(date.month())) - 1 + i32::try_from(months).unwrap_or(i32::MAX / 2);
+    let (year, month) = (index.div_euclid(12), u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1));
+    let month = time::Month::try_from(month).unwrap_or(time::Month::January);
+    let day = date.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day).unwrap_or(Date::MAX)
+}
+
 /// Parses `YYYY-MM-DD`, the only date format the API accepts.
 pub fn parse_date(text: &str) -> Result<Date, InvalidDate> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -141,6 +152,13 @@ mod tests {
         assert_eq!(Month::parse("2026-12").map(|m| m.next().to_string()), Ok("2027-01".into()));
         assert!(Month::parse("2026-13").is_err());
         assert!(Month::parse("26-01").is_err());
+    }
+
+    #[test]
+    fn months_are_added_by_the_calendar() {
+        assert_eq!(add_months(date!(2025 - 03 - 15), 6), date!(2025 - 09 - 15));
+        assert_eq!(add_months(date!(2025 - 01 - 31), 1), date!(2025 - 02 - 28));
+        assert_eq!(add_months(date!(2025 - 11 - 01), 3), date!(2026 - 02 - 01));
     }
 
     #[test]

@@ -13,3 +13,7 @@ pub mod member;
 pub mod money;
 /// Swedish organisation numbers with their Luhn check.
 pub mod org_number;
+/// Training places, filled by pseudonymous participants.
+pub mod place;
+/// Splitting an agreement across members: places or roles with shares.
+pub mod split;
