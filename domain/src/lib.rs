@@ -15,5 +15,7 @@ pub mod money;
 pub mod org_number;
 /// Training places, filled by pseudonymous participants.
 pub mod place;
+/// Monthly reports and the reimbursement rule they are computed by.
+pub mod reimbursement;
 /// Splitting an agreement across members: places or roles with shares.
 pub mod split;

@@ -54,6 +54,15 @@ pub enum AgreementError {
 }
 
 impl FrameworkAgreement {
+    /// The state after these events, as the store would load it.
+    pub fn from_events(events: impl IntoIterator<Item = AgreementEvent>) -> FrameworkAgreement {
+        let mut agreement = FrameworkAgreement::default();
+        for event in events {
+            agreement.apply(event);
+        }
+        agreement
+    }
+
     pub fn terms(&self) -> Result<&AgreementTerms, AgreementError> {
         self.terms.as_ref().ok_or(AgreementError::NotRegistered)
     }

@@ -89,9 +89,10 @@ fn the_krokom_rate_cut_applies_from_its_effective_date() {
         .when(AgreementCommand::ChangeRates { effective_from, rates: rates.clone() })
         .then_expect_events(vec![AgreementEvent::RatesChanged { effective_from, rates: rates.clone() }]);
 
-    let mut agreement = FrameworkAgreement::default();
-    agreement.apply(registered(krokom_reserved()));
-    agreement.apply(AgreementEvent::RatesChanged { effective_from, rates });
+    let agreement = FrameworkAgreement::from_events([
+        registered(krokom_reserved()),
+        AgreementEvent::RatesChanged { effective_from, rates },
+    ]);
     assert_eq!(agreement.training_rate_on(date!(2024 - 12 - 31), MemberCategory::Wise), Some(Ore(750_000)));
     assert_eq!(agreement.training_rate_on(date!(2025 - 01 - 01), MemberCategory::Wise), Some(Ore(300_000)));
     assert_eq!(agreement.training_rate_on(date!(2025 - 01 - 01), MemberCategory::OtherAssociation), None);

@@ -8,11 +8,7 @@ use time::macros::date;
 type SplitTest = TestFramework<SubContractSplit>;
 
 fn agreement(events: Vec<AgreementEvent>) -> FrameworkAgreement {
-    let mut agreement = FrameworkAgreement::default();
-    for event in events {
-        agreement.apply(event);
-    }
-    agreement
+    FrameworkAgreement::from_events(events)
 }
 
 /// Östersund: 13 places from 2024-09-01 to 2027-08-31, reserved.

@@ -1,0 +1,228 @@
+use super::commands::{ReimbursementCommand, ReportInput};
+use super::events::{PlaceLine, ReimbursementEvent, ReportFigures};
+use super::rule::{place_month, RuleError};
+use crate::agreement::AgreementKind;
+use crate::calendar::Month;
+use crate::money::Ore;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReportStatus {
+    /// Waiting for staff.
+    Submitted,
+    Approved,
+    /// Sent back; the member may submit again.
+    Rejected,
+    /// On an issued invoice: locked.
+    Invoiced,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthlyReimbursement {
+    pub agreement_id: String,
+    pub member_id: String,
+    pub month: Option<Month>,
+    pub status: Option<ReportStatus>,
+    pub version: u32,
+    pub figures: Option<ReportFigures>,
+    /// Every version staff approved, oldest first: a correction never erases what was approved.
+    pub approved: Vec<(u32, ReportFigures)>,
+    pub rejection: Option<String>,
+    pub invoice_id: Option<String>,
+}
+
+/// The report rules a command can break.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReimbursementError {
+    #[error("this month is invoiced; only a credit note can correct it")]
+    AlreadyInvoiced,
+    #[error("the report waits for staff to approve or reject it")]
+    AwaitingDecision,
+    #[error("the report is approved; send a correction instead")]
+    AlreadyApproved,
+    #[error("nothing has been submitted for this month")]
+    NotSubmitted,
+    #[error("only an approved report can be corrected or invoiced")]
+    NotApproved,
+    #[error("a rejection needs a reason the member can act on")]
+    ReasonMissing,
+    #[error("a month can be reported once it is over; {month} ends {last_day}")]
+    MonthNotOver { month: Month, last_day: Date },
+    #[error("{month} is outside the agreement period")]
+    MonthOutsideAgreement { month: Month },
+    #[error("the agreement is not registered")]
+    AgreementNotRegistered,
+    #[error("this report belongs to another agreement, member or month")]
+    ReportMismatch,
+    #[error("a training-place agreement is reported in places, not deliveries")]
+    DeliveriesOnTrainingAgreement,
+    #[error("a goods-and-services agreement is reported in deliveries, not places")]
+    PlacesOnGoodsAgreement,
+    #[error("a delivery needs a description and an amount of at least 0 öre")]
+    InvalidDelivery,
+    #[error("{0}")]
+    Rule(#[from] RuleError),
+}
+
+impl MonthlyReimbursement {
+    fn decide(&self, command: ReimbursementCommand) -> Result<ReimbursementEvent, ReimbursementError> {
+        if self.status == Some(ReportStatus::Invoiced) {
+            return Err(ReimbursementError::AlreadyInvoiced);
+        }
+        match command {
+            ReimbursementCommand::Submit(input) => {
+                match self.status {
+                    Some(ReportStatus::Submitted) => return Err(ReimbursementError::AwaitingDecision),
+                    Some(ReportStatus::Approved) => return Err(ReimbursementError::AlreadyApproved),
+                    _ => {}
+                }
+                self.ensure_same_report(&input)?;
+                let figures = figures(&input)?;
+                Ok(ReimbursementEvent::ReportSubmitted {
+                    agreement_id: input.agreement_id,
+                    member_id: input.member_id,
+                    month: input.month,
+                    version: self.version + 1,
+                    figures,
+                })
+            }
+            ReimbursementCommand::Correct(input) => {
+                if self.status != Some(ReportStatus::Approved) {
+                    return Err(ReimbursementError::NotApproved);
+                }
+                self.ensure_same_report(&input)?;
+                Ok(ReimbursementEvent::ReportCorrected { version: self.version + 1, figures: figures(&input)? })
+            }
+            ReimbursementCommand::Approve => match self.status {
+                Some(ReportStatus::Submitted) => Ok(ReimbursementEvent::ReportApproved { version: self.version }),
+                Some(ReportStatus::Approved) => Err(ReimbursementError::AlreadyApproved),
+                _ => Err(ReimbursementError::NotSubmitted),
+            },
+            ReimbursementCommand::Reject { reason } => {
+                if self.status != Some(ReportStatus::Submitted) {
+                    return Err(ReimbursementError::NotSubmitted);
+                }
+                if reason.trim().is_empty() {
+                    return Err(ReimbursementError::ReasonMissing);
+                }
+                Ok(ReimbursementEvent::ReportRejected { version: self.version, reason: reason.trim().to_string() })
+            }
+            ReimbursementCommand::MarkInvoiced { invoice_id } => {
+                if self.status != Some(ReportStatus::Approved) {
+                    return Err(ReimbursementError::NotApproved);
+                }
+                Ok(ReimbursementEvent::ReportInvoiced { version: self.version, invoice_id })
+            }
+        }
+    }
+
+    fn ensure_same_report(&self, input: &ReportInput) -> Result<(), ReimbursementError> {
+        if self.month.is_some()
+            && (self.month != Some(input.month)
+                || self.agreement_id != input.agreement_id
+                || self.member_id != input.member_id)
+        {
+            return Err(ReimbursementError::ReportMismatch);
+        }
+        Ok(())
+    }
+}
+
+/// Computes a version's money from the places' stays and the agreement's terms.
+fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
+    let terms = input.agreement.terms.as_ref().ok_or(ReimbursementError::AgreementNotRegistered)?;
+    let last_day = input.month.last_day();
+    if input.submitted_on <= last_day {
+        return Err(ReimbursementError::MonthNotOver { month: input.month, last_day });
+    }
+    if !input.agreement.period().is_some_and(|p| p.intersect(&input.month.as_range()).is_some()) {
+        return Err(ReimbursementError::MonthOutsideAgreement { month: input.month });
+    }
+    match terms.kind {
+        AgreementKind::TrainingPlaces if !input.deliveries.is_empty() => {
+            return Err(ReimbursementError::DeliveriesOnTrainingAgreement)
+        }
+        AgreementKind::GoodsAndServices if !input.places.is_empty() => {
+            return Err(ReimbursementError::PlacesOnGoodsAgreement)
+        }
+        _ => {}
+    }
+    if input.deliveries.iter().any(|d| d.description.trim().is_empty() || d.amount.is_negative()) {
+        return Err(ReimbursementError::InvalidDelivery);
+    }
+    let places = input
+        .places
+        .iter()
+        .map(|p| {
+            Ok(PlaceLine {
+                place_id: p.place_id.clone(),
+                month: place_month(&input.agreement, input.category, &p.occupancy, input.month)?,
+            })
+        })
+        .collect::<Result<Vec<_>, RuleError>>()?;
+    let mut total = Ore::ZERO;
+    for amount in places.iter().map(|p| p.month.amount).chain(input.deliveries.iter().map(|d| d.amount)) {
+        total += amount;
+    }
+    let commission = terms.commission.of(total);
+    Ok(ReportFigures { places, deliveries: input.deliveries.clone(), total, commission, payout: total - commission })
+}
+
+impl Aggregate for MonthlyReimbursement {
+    const TYPE: &'static str = "MonthlyReimbursement";
+    type Command = ReimbursementCommand;
+    type Event = ReimbursementEvent;
+    type Error = ReimbursementError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: ReimbursementCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), ReimbursementError> {
+        let event = self.decide(command)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: ReimbursementEvent) {
+        match event {
+            ReimbursementEvent::ReportSubmitted { agreement_id, member_id, month, version, figures } => {
+                self.agreement_id = agreement_id;
+                self.member_id = member_id;
+                self.month = Some(month);
+                self.version = version;
+                self.figures = Some(figures);
+                self.status = Some(ReportStatus::Submitted);
+                self.rejection = None;
+            }
+            ReimbursementEvent::ReportCorrected { version, figures } => {
+                self.version = version;
+                self.figures = Some(figures);
+                self.status = Some(ReportStatus::Submitted);
+            }
+            ReimbursementEvent::ReportApproved { version } => {
+                self.status = Some(ReportStatus::Approved);
+                if let Some(figures) = self.figures.clone() {
+                    self.approved.push((version, figures));
+                }
+            }
+            ReimbursementEvent::ReportRejected { reason, .. } => {
+                self.status = Some(ReportStatus::Rejected);
+                self.rejection = Some(reason);
+            }
+            ReimbursementEvent::ReportInvoiced { invoice_id, .. } => {
+                self.status = Some(ReportStatus::Invoiced);
+                self.invoice_id = Some(invoice_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "aggregate_tests.rs"]
+mod tests;

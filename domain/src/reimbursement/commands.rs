@@ -1,0 +1,44 @@
+use super::events::DeliveryLine;
+use crate::agreement::FrameworkAgreement;
+use crate::calendar::Month;
+use crate::member::MemberCategory;
+use crate::place::Occupancy;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// One place's stays, as the place aggregate recorded them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaceReport {
+    pub place_id: String,
+    pub occupancy: Vec<Occupancy>,
+}
+
+/// What a report is computed from, gathered by the application from the other aggregates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportInput {
+    pub agreement_id: String,
+    pub member_id: String,
+    pub month: Month,
+    pub agreement: FrameworkAgreement,
+    pub category: MemberCategory,
+    pub places: Vec<PlaceReport>,
+    /// Goods or services delivered (goods-and-services agreements only).
+    pub deliveries: Vec<DeliveryLine>,
+    pub submitted_on: Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReimbursementCommand {
+    /// The member confirms the month (again, after a rejection).
+    Submit(ReportInput),
+    /// A new version of an approved month, before it is invoiced.
+    Correct(ReportInput),
+    Approve,
+    Reject {
+        reason: String,
+    },
+    /// The month is on an issued invoice; from now on only a credit note corrects it.
+    MarkInvoiced {
+        invoice_id: String,
+    },
+}
