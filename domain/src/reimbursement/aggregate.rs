@@ -138,7 +138,7 @@ fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
     if input.submitted_on <= last_day {
         return Err(ReimbursementError::MonthNotOver { month: input.month, last_day });
     }
-    if !input.agreement.period().is_some_and(|p| p.intersect(&input.month.as_range()).is_some()) {
+    if input.agreement.period().is_none_or(|p| p.intersect(&input.month.as_range()).is_none()) {
         return Err(ReimbursementError::MonthOutsideAgreement { month: input.month });
     }
     match terms.kind {
