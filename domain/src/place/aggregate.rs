@@ -1,5 +1,5 @@
 use super::{ExitReason, ParticipantId, PlaceCommand, PlaceEvent};
-use crate::calendar::DateRange;
+use crate::calendar::{DateRange, Month};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -59,9 +59,28 @@ pub enum PlaceError {
     AlreadyEmployed,
     #[error("a filled place cannot be closed: vacate it first")]
     StillFilled,
+    #[error("the participant cannot leave ({last_day}) before the employment that started {employed_from}")]
+    VacatedBeforeEmployed { last_day: Date, employed_from: Date },
 }
 
 impl TrainingPlace {
+    /// Calendar months, up to and including `up_to`, in which the participant filled this place on at
+    /// least one day: what caps such as Krokom's "högst 3 månader" are counted against.
+    pub fn months_on_place(&self, participant: &ParticipantId, up_to: Month) -> u32 {
+        let mut months: Vec<Month> = Vec::new();
+        for stay in self.occupancy.iter().filter(|o| &o.participant == participant) {
+            let mut month = Month::of(stay.from);
+            let last = stay.to.map_or(up_to, |to| Month::of(to).min(up_to));
+            while month <= last {
+                months.push(month);
+                month = month.next();
+            }
+        }
+        months.sort();
+        months.dedup();
+        u32::try_from(months.len()).unwrap_or(u32::MAX)
+    }
+
     fn current(&self) -> Option<&Occupancy> {
         self.occupancy.last().filter(|o| o.to.is_none())
     }
@@ -112,10 +131,16 @@ impl TrainingPlace {
                 Ok(PlaceEvent::ParticipantEmployed { participant: stay.participant.clone(), from })
             }
             PlaceCommand::Vacate { last_day, reason } => {
-                self.ensure_usable()?;
+                let period = self.ensure_usable()?;
                 let stay = self.current().ok_or(PlaceError::NotFilled)?;
                 if last_day < stay.from {
                     return Err(PlaceError::BeforeFilled { date: last_day, from: stay.from });
+                }
+                if let Some(employed_from) = stay.employed_from.filter(|from| last_day < *from) {
+                    return Err(PlaceError::VacatedBeforeEmployed { last_day, employed_from });
+                }
+                if !period.contains(last_day) {
+                    return Err(PlaceError::OutsideAllocation { date: last_day });
                 }
                 Ok(PlaceEvent::PlaceVacated { participant: stay.participant.clone(), last_day, reason })
             }

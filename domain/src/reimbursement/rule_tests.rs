@@ -158,3 +158,17 @@ fn an_agreement_without_an_employment_rate_keeps_paying_the_training_rate() {
     let occupancy = [stay("p-anna", date!(2024 - 09 - 01), None, Some(date!(2025 - 03 - 17)))];
     assert_eq!(amount(&plain, MemberCategory::Wise, &occupancy, "2025-03").amount, Ore(600_000));
 }
+
+#[test]
+fn nordanstig_pays_an_association_5000_kr_then_10000_kr_once_employed() {
+    // April 2025 has 30 days; employed from the 16th: 15 days at 5 000 kr and 15 at 10 000 kr:
+    // (500 000 × 15 + 1 000 000 × 15) / 30 = 22 500 000 / 30 = 750 000 öre.
+    let nordanstig = agreement(vec![AgreementEvent::AgreementRegistered(nordanstig_work_training())]);
+    let occupancy = [stay("p-anna", date!(2025 - 01 - 01), None, Some(date!(2025 - 04 - 16)))];
+    let paid = amount(&nordanstig, MemberCategory::OtherAssociation, &occupancy, "2025-04");
+    assert_eq!(
+        paid.segments.iter().map(|s| (s.kind, s.days, s.rate)).collect::<Vec<_>>(),
+        vec![(RateKind::Training, 15, Ore(500_000)), (RateKind::Employment, 15, Ore(1_000_000))]
+    );
+    assert_eq!(paid.amount, Ore(750_000));
+}

@@ -48,6 +48,9 @@ impl Allocation {
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubContractSplit {
     pub allocations: Vec<Allocation>,
+    /// Days on which staff confirmed the role shares add up to 100 %.
+    #[serde(default)]
+    pub confirmed_complete_on: Vec<Date>,
 }
 
 /// The split rules a command can break.
@@ -83,6 +86,8 @@ pub enum SplitError {
     OutsideAllocation { date: Date },
     #[error("the allocation has already ended")]
     AlreadyEnded,
+    #[error("on {date} the shares of the value add up to {},{:02} %, not 100 %", total_basis_points / 100, total_basis_points % 100)]
+    SharesIncomplete { date: Date, total_basis_points: u32 },
 }
 
 impl SubContractSplit {
@@ -104,6 +109,11 @@ impl SubContractSplit {
     /// 10 000 (100 %) and the rules keep it from going above.
     pub fn share_total_on(&self, date: Date) -> u32 {
         self.allocations.iter().filter_map(|a| a.on(date)).map(|v| v.share.basis_points()).sum()
+    }
+
+    /// Whether every part of a goods-and-services contract has a member on a day.
+    pub fn shares_complete_on(&self, date: Date) -> bool {
+        self.share_total_on(date) == Percent::HUNDRED.basis_points()
     }
 
     fn decide(&self, command: SplitCommand) -> Result<SplitEvent, SplitError> {
@@ -158,6 +168,12 @@ impl SubContractSplit {
                 }
                 Ok(SplitEvent::AllocationEnded { allocation_id, last_day })
             }
+            SplitCommand::ConfirmShares { on } => {
+                if !self.shares_complete_on(on) {
+                    return Err(SplitError::SharesIncomplete { date: on, total_basis_points: self.share_total_on(on) });
+                }
+                Ok(SplitEvent::SharesConfirmed { on })
+            }
         }
     }
 
@@ -184,12 +200,6 @@ impl SubContractSplit {
         if terms.reserved && !member.qualifies_for_reserved() {
             return Err(SplitError::MemberNotQualifiedForReserved);
         }
-        if member.category == MemberCategory::OtherAssociation
-            && kind == AgreementKind::TrainingPlaces
-            && terms.rates.training_rate(member.category).is_none()
-        {
-            return Err(SplitError::CategoryNotAdmitted);
-        }
         if let Some(end) = period.end.filter(|end| *end < period.start) {
             return Err(SplitError::EndBeforeStart { start: period.start, end });
         }
@@ -199,6 +209,17 @@ impl SubContractSplit {
             if !agreement_period.contains(date) {
                 return Err(SplitError::OutsideAgreementPeriod { date });
             }
+        }
+        // Rates are time-versioned: the member's category must be paid on every day of the allocation,
+        // so each rate version in force during it is checked, not only the one registered first.
+        let rate_days = agreement.rate_history.iter().map(|v| v.effective_from).filter(|d| period.contains(*d));
+        if member.category == MemberCategory::OtherAssociation
+            && kind == AgreementKind::TrainingPlaces
+            && std::iter::once(period.start)
+                .chain(rate_days)
+                .any(|day| agreement.training_rate_on(day, member.category).is_none())
+        {
+            return Err(SplitError::CategoryNotAdmitted);
         }
         Ok(period)
     }
@@ -304,6 +325,7 @@ impl Aggregate for SubContractSplit {
                     allocation.period.end = Some(last_day);
                 }
             }
+            SplitEvent::SharesConfirmed { on } => self.confirmed_complete_on.push(on),
         }
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
-use crate::agreement::{AgreementEvent, FrameworkAgreement};
-use crate::examples::{fruit_baskets, krokom_reserved, ostersund_work_training};
+use crate::agreement::{AgreementEvent, FrameworkAgreement, RateCard};
+use crate::examples::{fruit_baskets, krokom_reserved, nordanstig_work_training, ostersund_work_training};
 use crate::member::MemberCategory;
 use cqrs_es::test::TestFramework;
 use time::macros::date;
@@ -302,4 +302,75 @@ fn an_unregistered_agreement_cannot_be_split() {
             period: whole_agreement(),
         })
         .then_expect_error(SplitError::AgreementNotRegistered);
+}
+
+fn role_allocated(id: &str, member: &str, role: &str, share: u32) -> SplitEvent {
+    SplitEvent::RoleAllocated {
+        allocation_id: id.into(),
+        member_id: member.into(),
+        role: role.into(),
+        share: Percent::from_whole(share),
+        period: DateRange { start: date!(2025 - 01 - 01), end: Some(date!(2027 - 12 - 31)) },
+    }
+}
+
+#[test]
+fn a_fruit_basket_split_whose_shares_reach_exactly_100_percent_is_confirmed() {
+    // 40 MSEK: purchasing 50 % (20 MSEK), packing 20 % (8 MSEK), delivery 30 % (12 MSEK).
+    SplitTest::with(())
+        .given(vec![
+            role_allocated("inkop", "cafe", "purchasing", 50),
+            role_allocated("pack", "fyndet", "packing", 20),
+            role_allocated("leverans", "gront", "delivery", 30),
+        ])
+        .when(SplitCommand::ConfirmShares { on: date!(2025 - 01 - 01) })
+        .then_expect_events(vec![SplitEvent::SharesConfirmed { on: date!(2025 - 01 - 01) }]);
+}
+
+#[test]
+fn a_split_whose_shares_fall_short_of_100_percent_cannot_be_confirmed() {
+    SplitTest::with(())
+        .given(vec![role_allocated("inkop", "cafe", "purchasing", 50), role_allocated("pack", "fyndet", "packing", 20)])
+        .when(SplitCommand::ConfirmShares { on: date!(2025 - 06 - 01) })
+        .then_expect_error(SplitError::SharesIncomplete { date: date!(2025 - 06 - 01), total_basis_points: 7_000 });
+    SplitTest::with(())
+        .given(vec![
+            role_allocated("inkop", "cafe", "purchasing", 50),
+            role_allocated("pack", "fyndet", "packing", 20),
+            role_allocated("leverans", "gront", "delivery", 30),
+            SplitEvent::AllocationEnded { allocation_id: "leverans".into(), last_day: date!(2025 - 12 - 31) },
+        ])
+        .when(SplitCommand::ConfirmShares { on: date!(2026 - 01 - 01) })
+        .then_expect_error(SplitError::SharesIncomplete { date: date!(2026 - 01 - 01), total_basis_points: 7_000 });
+}
+
+#[test]
+fn an_association_is_not_allocated_across_a_rate_change_that_stops_paying_it() {
+    // Nordanstig pays associations 5 000 kr; suppose that rate is withdrawn from 2026-01-01.
+    let withdrawn = agreement(vec![
+        AgreementEvent::AgreementRegistered(nordanstig_work_training()),
+        AgreementEvent::RatesChanged {
+            effective_from: date!(2026 - 01 - 01),
+            rates: RateCard { other_association: None, ..nordanstig_work_training().rates },
+        },
+    ]);
+    let allocate_until = |end| SplitCommand::AllocatePlaces {
+        allocation_id: "a1".into(),
+        agreement: withdrawn.clone(),
+        member: member("gemenskap", MemberCategory::OtherAssociation, 35),
+        places: 2,
+        period: DateRange { start: date!(2025 - 01 - 01), end: Some(end) },
+    };
+    SplitTest::with(())
+        .given_no_previous_events()
+        .when(allocate_until(date!(2026 - 06 - 30)))
+        .then_expect_error(SplitError::CategoryNotAdmitted);
+    SplitTest::with(()).given_no_previous_events().when(allocate_until(date!(2025 - 12 - 31))).then_expect_events(
+        vec![SplitEvent::PlacesAllocated {
+            allocation_id: "a1".into(),
+            member_id: "gemenskap".into(),
+            places: 2,
+            period: DateRange { start: date!(2025 - 01 - 01), end: Some(date!(2025 - 12 - 31)) },
+        }],
+    );
 }

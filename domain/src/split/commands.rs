@@ -31,4 +31,7 @@ pub enum SplitCommand {
     ReviseShare { allocation_id: String, agreement: FrameworkAgreement, effective_from: Date, share: Percent },
     /// The allocation ends after `last_day`.
     EndAllocation { allocation_id: String, last_day: Date },
+    /// Staff confirm that a goods-and-services split is complete on a day: the role shares then add up
+    /// to exactly 100 % of the value, so nothing of the contract is left without a member to deliver it.
+    ConfirmShares { on: Date },
 }

@@ -11,6 +11,7 @@ pub enum SplitEvent {
     PlacesRevised { allocation_id: String, effective_from: Date, places: u32 },
     ShareRevised { allocation_id: String, effective_from: Date, share: Percent },
     AllocationEnded { allocation_id: String, last_day: Date },
+    SharesConfirmed { on: Date },
 }
 
 impl DomainEvent for SplitEvent {
@@ -21,6 +22,7 @@ impl DomainEvent for SplitEvent {
             SplitEvent::PlacesRevised { .. } => "PlacesRevised",
             SplitEvent::ShareRevised { .. } => "ShareRevised",
             SplitEvent::AllocationEnded { .. } => "AllocationEnded",
+            SplitEvent::SharesConfirmed { .. } => "SharesConfirmed",
         }
         .to_string()
     }
