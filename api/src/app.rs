@@ -5,8 +5,11 @@ use crate::error::{AppError, DomainError};
 use crate::store::AggregateStore;
 use cqrs_es::Aggregate;
 use konsortium_domain::agreement::FrameworkAgreement;
-use konsortium_domain::member::Member;
+use konsortium_domain::member::{Member, MemberStanding};
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::place::TrainingPlace;
+use konsortium_domain::reimbursement::MonthlyReimbursement;
+use konsortium_domain::split::SubContractSplit;
 use konsortium_projections::{event_log, views, Db, Projector, ProjectorOptions};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +60,9 @@ struct Inner {
     projector: Arc<Projector>,
     members: AggregateStore<Member>,
     agreements: AggregateStore<FrameworkAgreement>,
+    splits: AggregateStore<SubContractSplit>,
+    places: AggregateStore<TrainingPlace>,
+    reports: AggregateStore<MonthlyReimbursement>,
 }
 
 impl App {
@@ -70,6 +76,9 @@ impl App {
             inner: Arc::new(Inner {
                 members: AggregateStore::new(&db),
                 agreements: AggregateStore::new(&db),
+                splits: AggregateStore::new(&db),
+                places: AggregateStore::new(&db),
+                reports: AggregateStore::new(&db),
                 projector,
                 db,
             }),
@@ -95,6 +104,33 @@ impl App {
 
     pub fn agreements(&self) -> &AggregateStore<FrameworkAgreement> {
         &self.inner.agreements
+    }
+
+    pub fn splits(&self) -> &AggregateStore<SubContractSplit> {
+        &self.inner.splits
+    }
+
+    pub fn places(&self) -> &AggregateStore<TrainingPlace> {
+        &self.inner.places
+    }
+
+    pub fn reports(&self) -> &AggregateStore<MonthlyReimbursement> {
+        &self.inner.reports
+    }
+
+    /// A registered agreement's current state, read from its events (not a view), because commands
+    /// decide on it.
+    pub async fn registered_agreement(&self, id: &str) -> Result<FrameworkAgreement, AppError> {
+        let agreement = self.agreements().load(id).await?;
+        match agreement.terms {
+            Some(_) => Ok(agreement),
+            None => Err(AppError::NotFound(format!("no agreement with id {id}"))),
+        }
+    }
+
+    /// A registered member's standing (category, target-group share, still a member), from its events.
+    pub async fn member_standing(&self, id: &str) -> Result<MemberStanding, AppError> {
+        self.members().load(id).await?.standing(id).ok_or_else(|| AppError::NotFound(format!("no member with id {id}")))
     }
 
     /// Runs a command, then waits until the views include its events.

@@ -5,6 +5,9 @@ use async_graphql::ErrorExtensions;
 use cqrs_es::AggregateError;
 use konsortium_domain::agreement::AgreementError;
 use konsortium_domain::member::MemberError;
+use konsortium_domain::place::PlaceError;
+use konsortium_domain::reimbursement::ReimbursementError;
+use konsortium_domain::split::SplitError;
 use konsortium_projections::{DbError, ProjectorError};
 
 /// Stable codes clients can switch on.
@@ -96,6 +99,47 @@ impl DomainError for AgreementError {
         match self {
             AgreementError::AlreadyRegistered => code::CONFLICT,
             AgreementError::NotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for SplitError {
+    fn code(&self) -> &'static str {
+        match self {
+            SplitError::AgreementNotRegistered | SplitError::UnknownAllocation => code::NOT_FOUND,
+            SplitError::DuplicateAllocation | SplitError::AlreadyEnded => code::CONFLICT,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for PlaceError {
+    fn code(&self) -> &'static str {
+        match self {
+            PlaceError::NotOpen => code::NOT_FOUND,
+            PlaceError::AlreadyOpen
+            | PlaceError::Closed
+            | PlaceError::AllocationFull { .. }
+            | PlaceError::AlreadyFilled { .. }
+            | PlaceError::AlreadyEmployed
+            | PlaceError::StillFilled => code::CONFLICT,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for ReimbursementError {
+    /// State conflicts (invoiced, awaiting a decision, approved) are CONFLICT: the input may be fine,
+    /// the report is not in a state to take it.
+    fn code(&self) -> &'static str {
+        match self {
+            ReimbursementError::AlreadyInvoiced
+            | ReimbursementError::AwaitingDecision
+            | ReimbursementError::AlreadyApproved
+            | ReimbursementError::NotApproved
+            | ReimbursementError::NotSubmitted => code::CONFLICT,
+            ReimbursementError::AgreementNotRegistered => code::NOT_FOUND,
             _ => code::VALIDATION,
         }
     }

@@ -5,6 +5,9 @@ use crate::on_db;
 use crate::projection::{Projection, StateProjection};
 use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::member::Member;
+use konsortium_domain::place::TrainingPlace;
+use konsortium_domain::reimbursement::MonthlyReimbursement;
+use konsortium_domain::split::SubContractSplit;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -13,12 +16,22 @@ pub const MEMBERS: StateProjection<Member> = StateProjection::new("members", "vi
 /// Every agreement's current terms and histories, keyed by agreement id.
 pub const AGREEMENTS: StateProjection<FrameworkAgreement> = StateProjection::new("agreements", "view_agreements");
 
+/// Every agreement's split across members, keyed by agreement id.
+pub const SPLITS: StateProjection<SubContractSplit> = StateProjection::new("splits", "view_splits");
+/// Every training place with its stays, keyed by place id.
+pub const PLACES: StateProjection<TrainingPlace> = StateProjection::new("places", "view_places");
+/// Every monthly report, keyed by `agreement:member:month`.
+pub const REPORTS: StateProjection<MonthlyReimbursement> = StateProjection::new("reports", "view_reports");
+
 pub const MEMBERS_TABLE: &str = "view_members";
 pub const AGREEMENTS_TABLE: &str = "view_agreements";
+pub const SPLITS_TABLE: &str = "view_splits";
+pub const PLACES_TABLE: &str = "view_places";
+pub const REPORTS_TABLE: &str = "view_reports";
 
 /// All projections the projector feeds, in the order it feeds them.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(MEMBERS), Arc::new(AGREEMENTS)]
+    vec![Arc::new(MEMBERS), Arc::new(AGREEMENTS), Arc::new(SPLITS), Arc::new(PLACES), Arc::new(REPORTS)]
 }
 
 /// One document of a state view.

@@ -66,11 +66,14 @@ pub async fn table_rows(db: &Db, table: &str, columns: &[&str]) -> Vec<String> {
     result.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// Every view of this release plus the ledger, row by row.
+/// The ledger, then every view of this release, row by row.
 pub async fn all_views(db: &Db) -> Vec<Vec<String>> {
-    vec![
-        table_rows(db, konsortium_projections::views::MEMBERS_TABLE, &["id", "doc", "position"]).await,
-        table_rows(db, konsortium_projections::views::AGREEMENTS_TABLE, &["id", "doc", "position"]).await,
-        table_rows(db, LEDGER_TABLE, &["position", "aggregate_id", "sequence"]).await,
-    ]
+    use konsortium_projections::views;
+    let mut rows = vec![table_rows(db, LEDGER_TABLE, &["position", "aggregate_id", "sequence"]).await];
+    for table in
+        [views::MEMBERS_TABLE, views::AGREEMENTS_TABLE, views::SPLITS_TABLE, views::PLACES_TABLE, views::REPORTS_TABLE]
+    {
+        rows.push(table_rows(db, table, &["id", "doc", "position"]).await);
+    }
+    rows
 }

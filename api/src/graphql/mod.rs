@@ -2,6 +2,9 @@
 
 mod agreement;
 mod member;
+mod place;
+mod reimbursement;
+mod split;
 
 use crate::app::{Actor, App};
 use crate::error::AppError;
@@ -12,10 +15,22 @@ use konsortium_domain::org_number::OrgNumber;
 use time::Date;
 
 #[derive(MergedObject, Default)]
-pub struct Query(member::MemberQuery, agreement::AgreementQuery);
+pub struct Query(
+    member::MemberQuery,
+    agreement::AgreementQuery,
+    split::SplitQuery,
+    place::PlaceQuery,
+    reimbursement::ReportQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(member::MemberMutation, agreement::AgreementMutation);
+pub struct Mutation(
+    member::MemberMutation,
+    agreement::AgreementMutation,
+    split::SplitMutation,
+    place::PlaceMutation,
+    reimbursement::ReportMutation,
+);
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,5 +1,5 @@
 use super::{ExitReason, ParticipantId, PlaceCommand, PlaceEvent};
-use crate::calendar::{DateRange, Month};
+use crate::calendar::DateRange;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,12 @@ pub struct Occupancy {
 impl Occupancy {
     pub fn span(&self) -> DateRange {
         DateRange { start: self.from, end: self.to }
+    }
+
+    /// The part of the stay inside `range`, if any.
+    pub fn within(&self, range: &DateRange) -> Option<Occupancy> {
+        let span = self.span().intersect(range)?;
+        Some(Occupancy { from: span.start, to: span.end, ..self.clone() })
     }
 }
 
@@ -64,23 +70,6 @@ pub enum PlaceError {
 }
 
 impl TrainingPlace {
-    /// Calendar months, up to and including `up_to`, in which the participant filled this place on at
-    /// least one day: what caps such as Krokom's "högst 3 månader" are counted against.
-    pub fn months_on_place(&self, participant: &ParticipantId, up_to: Month) -> u32 {
-        let mut months: Vec<Month> = Vec::new();
-        for stay in self.occupancy.iter().filter(|o| &o.participant == participant) {
-            let mut month = Month::of(stay.from);
-            let last = stay.to.map_or(up_to, |to| Month::of(to).min(up_to));
-            while month <= last {
-                months.push(month);
-                month = month.next();
-            }
-        }
-        months.sort();
-        months.dedup();
-        u32::try_from(months.len()).unwrap_or(u32::MAX)
-    }
-
     fn current(&self) -> Option<&Occupancy> {
         self.occupancy.last().filter(|o| o.to.is_none())
     }

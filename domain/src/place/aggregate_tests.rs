@@ -240,23 +240,3 @@ fn a_stay_cannot_end_after_the_allocation_does() {
         .when(PlaceCommand::Vacate { last_day: date!(2025 - 09 - 30), reason: ExitReason::Completed })
         .then_expect_error(PlaceError::OutsideAllocation { date: date!(2025 - 09 - 30) });
 }
-
-#[test]
-fn months_on_the_place_are_counted_per_participant_in_calendar_months() {
-    let mut place = TrainingPlace::default();
-    for event in [
-        opened(),
-        filled_by_anna(),
-        PlaceEvent::PlaceVacated { participant: anna(), last_day: date!(2025 - 02 - 14), reason: ExitReason::Studies },
-        PlaceEvent::PlaceFilled { participant: bo(), from: date!(2025 - 02 - 17) },
-    ] {
-        place.apply(event);
-    }
-    let month = |text: &str| crate::calendar::Month::parse(text).unwrap_or_else(|e| panic!("{e}"));
-    // Anna: 11 September 2024 to 14 February 2025 touches September … February, six months.
-    assert_eq!(place.months_on_place(&anna(), month("2024-11")), 3);
-    assert_eq!(place.months_on_place(&anna(), month("2025-08")), 6);
-    // Bo, still there: February, March and April 2025.
-    assert_eq!(place.months_on_place(&bo(), month("2025-04")), 3);
-    assert_eq!(place.months_on_place(&bo(), month("2025-01")), 0);
-}

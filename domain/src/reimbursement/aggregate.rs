@@ -157,9 +157,10 @@ fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
         .places
         .iter()
         .map(|p| {
+            let paid: Vec<_> = p.occupancy.iter().filter_map(|o| o.within(&p.allocation_period)).collect();
             Ok(PlaceLine {
                 place_id: p.place_id.clone(),
-                month: place_month(&input.agreement, input.category, &p.occupancy, input.month)?,
+                month: place_month(&input.agreement, input.category, &paid, input.month)?,
             })
         })
         .collect::<Result<Vec<_>, RuleError>>()?;

@@ -38,12 +38,25 @@ fn input() -> ReportInput {
         agreement: agreement(ostersund_work_training()),
         category: MemberCategory::Wise,
         places: vec![
-            PlaceReport { place_id: "place-1".into(), occupancy: vec![stay("p-anna", date!(2024 - 11 - 11), None)] },
-            PlaceReport { place_id: "place-2".into(), occupancy: vec![stay("p-bo", date!(2024 - 09 - 01), None)] },
+            PlaceReport {
+                place_id: "place-1".into(),
+                occupancy: vec![stay("p-anna", date!(2024 - 11 - 11), None)],
+                allocation_period: allocation(),
+            },
+            PlaceReport {
+                place_id: "place-2".into(),
+                occupancy: vec![stay("p-bo", date!(2024 - 09 - 01), None)],
+                allocation_period: allocation(),
+            },
         ],
         deliveries: vec![],
         submitted_on: date!(2024 - 12 - 02),
     }
+}
+
+/// Fyndet's allocation: the whole Östersund agreement.
+fn allocation() -> crate::calendar::DateRange {
+    crate::calendar::DateRange { start: date!(2024 - 09 - 01), end: Some(date!(2027 - 08 - 31)) }
 }
 
 fn figures_of(event: &ReimbursementEvent) -> ReportFigures {
@@ -81,11 +94,26 @@ fn commission_is_rounded_half_up_once_per_member_and_month() {
     march.places = vec![PlaceReport {
         place_id: "place-1".into(),
         occupancy: vec![stay("p-anna", date!(2024 - 09 - 01), Some(date!(2025 - 03 - 17)))],
+        allocation_period: allocation(),
     }];
     let events =
         ReportTest::with(()).given_no_previous_events().when(ReimbursementCommand::Submit(march)).inspect_result();
     let figures = figures_of(&events.unwrap_or_else(|e| panic!("{e}"))[0]);
     assert_eq!((figures.total, figures.commission, figures.payout), (Ore(890_323), Ore(44_516), Ore(845_807)));
+}
+
+#[test]
+fn a_stay_left_open_after_its_allocation_ended_is_paid_only_until_that_end() {
+    // The allocation ended 2024-11-20; Bo's place stayed filled. November pays 20 of 30 days:
+    // 600 000 × 20 / 30 = 400 000 öre, instead of the full month.
+    let mut ended = input();
+    ended.places.truncate(2);
+    ended.places.remove(0);
+    ended.places[0].allocation_period.end = Some(date!(2024 - 11 - 20));
+    let events =
+        ReportTest::with(()).given_no_previous_events().when(ReimbursementCommand::Submit(ended)).inspect_result();
+    let figures = figures_of(&events.unwrap_or_else(|e| panic!("{e}"))[0]);
+    assert_eq!((figures.places[0].month.days_filled, figures.total), (20, Ore(400_000)));
 }
 
 #[test]

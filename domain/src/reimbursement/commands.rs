@@ -1,6 +1,6 @@
 use super::events::DeliveryLine;
 use crate::agreement::FrameworkAgreement;
-use crate::calendar::Month;
+use crate::calendar::{DateRange, Month};
 use crate::member::MemberCategory;
 use crate::place::Occupancy;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,9 @@ use time::Date;
 pub struct PlaceReport {
     pub place_id: String,
     pub occupancy: Vec<Occupancy>,
+    /// The allocation's period as the split has it now: a stay left open after the allocation ended
+    /// is not paid beyond it.
+    pub allocation_period: DateRange,
 }
 
 /// What a report is computed from, gathered by the application from the other aggregates.
