@@ -2,10 +2,16 @@
 
 use konsortium_api::store::AggregateStore;
 use konsortium_domain::agreement::{AgreementCommand, FrameworkAgreement, RateCard};
+use konsortium_domain::calendar::{DateRange, Month};
 use konsortium_domain::examples;
 use konsortium_domain::member::{Member, MemberCategory, MemberCommand};
 use konsortium_domain::money::{Ore, Percent};
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::place::{ExitReason, ParticipantId, PlaceCommand, TrainingPlace};
+use konsortium_domain::reimbursement::{
+    report_id, MonthlyReimbursement, PlaceReport, ReimbursementCommand, ReportInput,
+};
+use konsortium_domain::split::{SplitCommand, SubContractSplit};
 use konsortium_projections::Db;
 use std::collections::HashMap;
 use time::{Date, Duration};
@@ -50,13 +56,21 @@ pub fn org_number(n: u32) -> OrgNumber {
     OrgNumber::parse(&format!("{body}{check}")).unwrap_or_else(|e| panic!("{e}"))
 }
 
+const NOTHING_YET: &str = "nothing to act on yet";
+
 pub struct Workload {
     members: AggregateStore<Member>,
     agreements: AggregateStore<FrameworkAgreement>,
+    splits: AggregateStore<SubContractSplit>,
+    places: AggregateStore<TrainingPlace>,
+    reports: AggregateStore<MonthlyReimbursement>,
     rng: Rng,
     writer: u32,
     member_ids: Vec<String>,
     agreement_ids: Vec<String>,
+    /// (agreement, allocation) pairs this writer allocated.
+    allocations: Vec<(String, String)>,
+    place_ids: Vec<String>,
     pub accepted: u32,
     pub refused: u32,
 }
@@ -70,10 +84,15 @@ impl Workload {
         Workload {
             members: AggregateStore::new(db),
             agreements: AggregateStore::new(db),
+            splits: AggregateStore::new(db),
+            places: AggregateStore::new(db),
+            reports: AggregateStore::new(db),
             rng: Rng::new(seed),
             writer,
             member_ids: Vec::new(),
             agreement_ids: Vec::new(),
+            allocations: Vec::new(),
+            place_ids: Vec::new(),
             accepted: 0,
             refused: 0,
         }
@@ -92,7 +111,7 @@ impl Workload {
         let choice = if self.agreement_ids.is_empty() || self.member_ids.is_empty() {
             self.rng.below(2)
         } else {
-            self.rng.below(8)
+            self.rng.below(13)
         };
         let result = match choice {
             0 => {
@@ -159,17 +178,129 @@ impl Workload {
                 };
                 self.members.execute(&id, command, metadata).await.map_err(|e| e.to_string())
             }
-            _ => {
+            7 => {
                 let id = self.pick_agreement();
                 let command =
                     AgreementCommand::Terminate { last_day: day(&mut self.rng), reason: "Uppsägning".into() };
                 self.agreements.execute(&id, command, metadata).await.map_err(|e| e.to_string())
             }
+            8 => self.allocate(step, metadata).await,
+            9 | 10 => match self.open_or_fill(step, metadata).await {
+                Some(result) => result,
+                None => return,
+            },
+            11 => {
+                let Some(id) = self.pick(&self.place_ids.clone()) else { return };
+                let command = if self.rng.below(2) == 0 {
+                    PlaceCommand::Employ { from: day(&mut self.rng) }
+                } else {
+                    PlaceCommand::Vacate { last_day: day(&mut self.rng), reason: ExitReason::Completed }
+                };
+                self.places.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+            }
+            _ => match self.report(metadata).await {
+                Some(result) => result,
+                None => return,
+            },
         };
         match result {
             Ok(()) => self.accepted += 1,
             Err(_) => self.refused += 1,
         }
+    }
+
+    async fn allocate(&mut self, step: u32, metadata: HashMap<String, String>) -> Result<(), String> {
+        let (agreement_id, member_id) = (self.pick_agreement(), self.pick_member());
+        let agreement = self.agreements.load(&agreement_id).await.map_err(|e| e.to_string())?;
+        let member = self.members.load(&member_id).await.map_err(|e| e.to_string())?;
+        let member = member.standing(&member_id).ok_or("member not registered")?;
+        let allocation_id = format!("l-{}-{step}", self.writer);
+        let command = SplitCommand::AllocatePlaces {
+            allocation_id: allocation_id.clone(),
+            agreement,
+            member,
+            places: 1 + self.rng.below(6) as u32,
+            period: DateRange { start: day(&mut self.rng), end: None },
+        };
+        self.splits.execute(&agreement_id, command, metadata).await.map_err(|e| e.to_string())?;
+        self.allocations.push((agreement_id, allocation_id));
+        Ok(())
+    }
+
+    /// Opens a place under one of this writer's allocations, or fills one of its places; `None` when
+    /// there is nothing to act on yet.
+    async fn open_or_fill(&mut self, step: u32, metadata: HashMap<String, String>) -> Option<Result<(), String>> {
+        let result = self.try_open_or_fill(step, metadata).await;
+        (result != Err(NOTHING_YET.to_string())).then_some(result)
+    }
+
+    async fn try_open_or_fill(&mut self, step: u32, metadata: HashMap<String, String>) -> Result<(), String> {
+        if self.place_ids.is_empty() || self.rng.below(2) == 0 {
+            let Some((agreement_id, allocation_id)) = self.pick(&self.allocations.clone()) else {
+                return Err(NOTHING_YET.into());
+            };
+            let split = self.splits.load(&agreement_id).await.map_err(|e| e.to_string())?;
+            let allocation = split.allocation(&allocation_id).ok_or("allocation missing")?;
+            let opened_on = allocation.period.start;
+            let place_id = format!("p-{}-{step}", self.writer);
+            let command = PlaceCommand::Open {
+                agreement_id,
+                member_id: allocation.member_id.clone(),
+                allocation_id,
+                allocation_period: allocation.period,
+                allocated_places: allocation.on(opened_on).map_or(0, |v| v.places),
+                open_places: 0,
+                opened_on,
+            };
+            self.places.execute(&place_id, command, metadata).await.map_err(|e| e.to_string())?;
+            self.place_ids.push(place_id);
+            Ok(())
+        } else {
+            let Some(place_id) = self.pick(&self.place_ids.clone()) else { return Err(NOTHING_YET.into()) };
+            let participant = ParticipantId::parse(&format!("pp-{}-{step}", self.writer)).map_err(|e| e.to_string())?;
+            let command = PlaceCommand::Fill { participant, from: day(&mut self.rng) };
+            self.places.execute(&place_id, command, metadata).await.map_err(|e| e.to_string())
+        }
+    }
+
+    /// Submits, approves or corrects the report of a place's member for a random month; `None` when
+    /// there is no place yet.
+    async fn report(&mut self, metadata: HashMap<String, String>) -> Option<Result<(), String>> {
+        let place_id = self.pick(&self.place_ids.clone())?;
+        Some(self.try_report(place_id, metadata).await)
+    }
+
+    async fn try_report(&mut self, place_id: String, metadata: HashMap<String, String>) -> Result<(), String> {
+        let place = self.places.load(&place_id).await.map_err(|e| e.to_string())?;
+        let agreement = self.agreements.load(&place.agreement_id).await.map_err(|e| e.to_string())?;
+        let member = self.members.load(&place.member_id).await.map_err(|e| e.to_string())?;
+        let category = member.category.ok_or("member not registered")?;
+        let month = Month::of(day(&mut self.rng));
+        let id = report_id(&place.agreement_id, &place.member_id, month);
+        let input = ReportInput {
+            agreement_id: place.agreement_id.clone(),
+            member_id: place.member_id.clone(),
+            month,
+            agreement,
+            category,
+            places: vec![PlaceReport {
+                place_id,
+                allocation_period: place.allocation_period.ok_or("place not open")?,
+                occupancy: place.occupancy,
+            }],
+            deliveries: vec![],
+            submitted_on: time::macros::date!(2030 - 01 - 01),
+        };
+        let command = match self.rng.below(3) {
+            0 => ReimbursementCommand::Submit(input),
+            1 => ReimbursementCommand::Approve,
+            _ => ReimbursementCommand::Correct(input),
+        };
+        self.reports.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+    }
+
+    fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
+        (!items.is_empty()).then(|| items[self.rng.below(items.len() as u64) as usize].clone())
     }
 
     fn pick_agreement(&mut self) -> String {
