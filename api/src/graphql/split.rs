@@ -5,7 +5,9 @@ use super::{actor, app, date, iso, optional_date, percent};
 use crate::app::App;
 use crate::error::AppError;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::calendar::DateRange;
+use konsortium_domain::member::MemberStanding;
 use konsortium_domain::split::{Allocation, SplitCommand, SubContractSplit};
 use konsortium_projections::views;
 
@@ -103,6 +105,32 @@ impl SplitQuery {
     }
 }
 
+/// What every new allocation is decided on: a fresh id, the agreement and member as their events
+/// have them now, and the period asked for.
+struct NewAllocation {
+    id: String,
+    agreement: FrameworkAgreement,
+    member: MemberStanding,
+    period: DateRange,
+}
+
+impl NewAllocation {
+    async fn gather(
+        app: &App,
+        agreement_id: &str,
+        member_id: &str,
+        start: &str,
+        end: Option<&str>,
+    ) -> Result<NewAllocation, AppError> {
+        Ok(NewAllocation {
+            id: uuid::Uuid::new_v4().to_string(),
+            period: DateRange { start: date("startDate", start)?, end: optional_date("endDate", end)? },
+            agreement: app.registered_agreement(agreement_id).await?,
+            member: app.member_standing(member_id).await?,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct SplitMutation;
 
@@ -129,18 +157,21 @@ impl SplitMutation {
         ctx: &Context<'_>,
         input: AllocatePlacesInput,
     ) -> async_graphql::Result<AllocationView> {
-        let app = app(ctx);
-        let period = DateRange {
-            start: date("startDate", &input.start_date)?,
-            end: optional_date("endDate", input.end_date.as_deref())?,
-        };
-        let allocation_id = uuid::Uuid::new_v4().to_string();
+        let new = NewAllocation::gather(
+            app(ctx),
+            &input.agreement_id,
+            &input.member_id,
+            &input.start_date,
+            input.end_date.as_deref(),
+        )
+        .await?;
+        let allocation_id = new.id.clone();
         let command = SplitCommand::AllocatePlaces {
-            allocation_id: allocation_id.clone(),
-            agreement: app.registered_agreement(&input.agreement_id).await?,
-            member: app.member_standing(&input.member_id).await?,
+            allocation_id: new.id,
+            agreement: new.agreement,
+            member: new.member,
             places: input.places,
-            period,
+            period: new.period,
         };
         self.run(ctx, &input.agreement_id, &allocation_id, command).await
     }
@@ -152,19 +183,22 @@ impl SplitMutation {
         ctx: &Context<'_>,
         input: AllocateRoleInput,
     ) -> async_graphql::Result<AllocationView> {
-        let app = app(ctx);
-        let period = DateRange {
-            start: date("startDate", &input.start_date)?,
-            end: optional_date("endDate", input.end_date.as_deref())?,
-        };
-        let allocation_id = uuid::Uuid::new_v4().to_string();
+        let new = NewAllocation::gather(
+            app(ctx),
+            &input.agreement_id,
+            &input.member_id,
+            &input.start_date,
+            input.end_date.as_deref(),
+        )
+        .await?;
+        let allocation_id = new.id.clone();
         let command = SplitCommand::AllocateRole {
-            allocation_id: allocation_id.clone(),
-            agreement: app.registered_agreement(&input.agreement_id).await?,
-            member: app.member_standing(&input.member_id).await?,
+            allocation_id: new.id,
+            agreement: new.agreement,
+            member: new.member,
             role: input.role,
             share: percent("sharePercent", &input.share_percent)?,
-            period,
+            period: new.period,
         };
         self.run(ctx, &input.agreement_id, &allocation_id, command).await
     }
