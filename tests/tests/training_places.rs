@@ -1,7 +1,5 @@
 //! Splitting agreements, filling places and reporting months, over HTTP/GraphQL on both stores.
 
-use konsortium_api::app::Actor;
-use konsortium_domain::reimbursement::ReimbursementCommand;
 use konsortium_tests::{both_stores, error_code, event_count, TestApp, TestDb};
 use serde_json::{json, Value};
 
@@ -127,13 +125,13 @@ async fn a_report_for_an_invoiced_month_is_refused_and_changes_nothing(db: TestD
     let body = submit(&server, &agreement, &fyndet, "2024-11").await;
     let id = body["data"]["submitMonthlyReport"]["id"].as_str().unwrap_or_default().to_string();
     server.ok("mutation($r: ID!) { approveMonthlyReport(reportId: $r) { status } }", json!({ "r": id })).await;
-    // Issuing the invoice (the next issue) marks the month; until then the application is told directly.
-    let app = server.app();
-    let invoicing = Actor { subject: "invoicing".into(), request_id: "test".into() };
-    app.execute(app.reports(), &id, ReimbursementCommand::MarkInvoiced { invoice_id: "2024-0001".into() }, &invoicing)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-
+    let marked = server
+        .ok(
+            "mutation($r: ID!) { markMonthlyReportInvoiced(reportId: $r, invoiceNumber: \"2024-0001\") { status } }",
+            json!({ "r": id }),
+        )
+        .await;
+    assert_eq!(marked["markMonthlyReportInvoiced"]["status"], "INVOICED");
     let before = event_count(&db.db).await;
     let refused = server
         .graphql(

@@ -282,6 +282,21 @@ impl ReportMutation {
         self.run(ctx, &report_id, ReimbursementCommand::Approve).await
     }
 
+    /// Records that an approved month is on an invoice issued outside Konsortium; from then on the
+    /// month is locked and only a credit note corrects it. Issuing invoices here will do this itself.
+    async fn mark_monthly_report_invoiced(
+        &self,
+        ctx: &Context<'_>,
+        report_id: ID,
+        invoice_number: String,
+    ) -> async_graphql::Result<ReportView> {
+        let invoice_id = invoice_number.trim().to_string();
+        if invoice_id.is_empty() {
+            return Err(AppError::invalid("invoiceNumber", "an invoice number is required").into());
+        }
+        self.run(ctx, &report_id, ReimbursementCommand::MarkInvoiced { invoice_id }).await
+    }
+
     async fn reject_monthly_report(
         &self,
         ctx: &Context<'_>,
