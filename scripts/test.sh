@@ -3,7 +3,8 @@
 #
 # PostgreSQL: uses KONSORTIUM_TEST_PG if set; otherwise 127.0.0.1:5432 (user postgres, trust auth).
 # If nothing listens there it starts the machine's cluster, or installs PostgreSQL from the
-# distribution's packages and runs a private cluster under target/. Database tests are never skipped.
+# distribution's packages and runs a private cluster in $TMPDIR/konsortium-pg-test (port 54329).
+# Database tests are never skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,8 @@ find_pg_bin() {
 }
 
 private_cluster() {
-  local bin port=54329 dir="$PWD/target/pg-test"
+  # Outside the checkout: as root the cluster runs as the postgres user, who may not reach it.
+  local bin port=54329 dir="${TMPDIR:-/tmp}/konsortium-pg-test"
   bin=$(find_pg_bin)
   if [ -z "$bin" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
