@@ -22,7 +22,7 @@ const FRUIT_BASKETS: &str = "3b1f6c2e-0000-4000-8000-000000000004";
 
 /// Loads the demo once: does nothing when the store already holds members.
 pub async fn load(app: &App) -> Result<bool, AppError> {
-    if !views::list::<Value>(app.db(), views::MEMBERS_TABLE).await?.is_empty() {
+    if !views::is_empty(app.db(), views::MEMBERS_TABLE).await? {
         return Ok(false);
     }
     let actor = Actor { subject: "demo".into(), request_id: uuid::Uuid::new_v4().to_string() };

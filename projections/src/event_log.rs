@@ -34,8 +34,9 @@ pub struct StoredEvent {
 
 impl StoredEvent {
     /// The payload as the aggregate's event type.
+    /// Deserialises by reference: every projection decodes every event, so no copy of the payload.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, DbError> {
-        Ok(serde_json::from_value(self.payload.clone())?)
+        Ok(E::deserialize(&self.payload)?)
     }
 }
 

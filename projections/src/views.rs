@@ -41,6 +41,13 @@ pub async fn find<T: DeserializeOwned>(db: &Db, table: &str, id: &str) -> Result
     doc.map(|doc| serde_json::from_str(&doc)).transpose().map_err(DbError::from)
 }
 
+/// Whether a state view holds no document at all.
+pub async fn is_empty(db: &Db, table: &str) -> Result<bool, DbError> {
+    let sql = format!("SELECT id FROM {table} LIMIT 1");
+    let any: Option<String> = on_db!(db, pool => sqlx::query_scalar(&sql).fetch_optional(pool).await)?;
+    Ok(any.is_none())
+}
+
 /// Every document of a state view with its id, in the order they were last changed.
 pub async fn list<T: DeserializeOwned>(db: &Db, table: &str) -> Result<Vec<(String, T)>, DbError> {
     let sql = format!("SELECT id, doc FROM {table} ORDER BY position, id");
