@@ -19,3 +19,5 @@ pub mod place;
 pub mod reimbursement;
 /// Splitting an agreement across members: places or roles with shares.
 pub mod split;
+/// Free text from users, trimmed, bounded and free of control characters.
+pub mod text;

@@ -63,6 +63,8 @@ pub enum ReimbursementError {
     PlacesOnGoodsAgreement,
     #[error("a delivery needs a description and an amount of at least 0 öre")]
     InvalidDelivery,
+    #[error("the report's total is too large to be an amount in öre")]
+    AmountTooLarge,
     #[error("{0}")]
     Rule(#[from] RuleError),
 }
@@ -164,12 +166,11 @@ fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
             })
         })
         .collect::<Result<Vec<_>, RuleError>>()?;
-    let mut total = Ore::ZERO;
-    for amount in places.iter().map(|p| p.month.amount).chain(input.deliveries.iter().map(|d| d.amount)) {
-        total += amount;
-    }
+    let amounts = places.iter().map(|p| p.month.amount).chain(input.deliveries.iter().map(|d| d.amount));
+    let total = Ore::checked_sum(amounts).ok_or(ReimbursementError::AmountTooLarge)?;
     let commission = terms.commission.of(total);
-    Ok(ReportFigures { places, deliveries: input.deliveries.clone(), total, commission, payout: total - commission })
+    let payout = total.checked_sub(commission).ok_or(ReimbursementError::AmountTooLarge)?;
+    Ok(ReportFigures { places, deliveries: input.deliveries.clone(), total, commission, payout })
 }
 
 impl Aggregate for MonthlyReimbursement {
