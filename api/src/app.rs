@@ -1,23 +1,29 @@
-//! The application: stores, projector and the glue that runs a command and then lets the caller read
-//! what it wrote.
+//! The application's state: the stores, the projector, and the one way a use case commits what its
+//! aggregates decided — atomically, with a bounded retry on conflict, then waiting until the views
+//! show it so the caller reads its own write.
 
-use crate::error::{AppError, DomainError};
-use crate::store::AggregateStore;
-use cqrs_es::Aggregate;
+use crate::error::AppError;
+use crate::store::{append, AggregateStore, AppendError, Pending};
 use konsortium_domain::agreement::FrameworkAgreement;
-use konsortium_domain::member::{Member, MemberStanding};
+use konsortium_domain::member::Member;
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::participant::Participant;
 use konsortium_domain::place::TrainingPlace;
 use konsortium_domain::reimbursement::MonthlyReimbursement;
 use konsortium_domain::split::SubContractSplit;
-use konsortium_projections::{event_log, views, Db, Projector, ProjectorOptions};
-use std::collections::HashMap;
+use konsortium_projections::{views, Db, Projector, ProjectorOptions};
+use serde_json::{json, Value};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// How long a mutation waits for the views to show its events before answering anyway.
 const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a use case decides again on fresh state when another command won the race for one of
+/// its aggregates. Each retry re-reads everything, so a rule is never judged on stale state.
+const ATTEMPTS: u32 = 12;
 
 /// Who asked for a change and through which request; stored as metadata on every event for audit.
 #[derive(Debug, Clone)]
@@ -30,17 +36,18 @@ impl Actor {
     /// Until bearer tokens arrive every caller is anonymous; the field is there so audits need no
     /// schema change then.
     pub fn anonymous() -> Actor {
-        Actor { subject: "anonymous".into(), request_id: uuid::Uuid::new_v4().to_string() }
+        Actor::new("anonymous")
     }
 
-    fn metadata(&self) -> HashMap<String, String> {
+    /// A caller with a fresh request id (the demo loader, the command line).
+    pub fn new(subject: &str) -> Actor {
+        Actor { subject: subject.to_string(), request_id: uuid::Uuid::new_v4().to_string() }
+    }
+
+    fn metadata(&self) -> Value {
         let now =
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        HashMap::from([
-            ("actor".to_string(), self.subject.clone()),
-            ("request_id".to_string(), self.request_id.clone()),
-            ("recorded_at".to_string(), now),
-        ])
+        json!({ "actor": self.subject, "request_id": self.request_id, "recorded_at": now })
     }
 }
 
@@ -62,6 +69,7 @@ struct Inner {
     agreements: AggregateStore<FrameworkAgreement>,
     splits: AggregateStore<SubContractSplit>,
     places: AggregateStore<TrainingPlace>,
+    participants: AggregateStore<Participant>,
     reports: AggregateStore<MonthlyReimbursement>,
 }
 
@@ -78,6 +86,7 @@ impl App {
                 agreements: AggregateStore::new(&db),
                 splits: AggregateStore::new(&db),
                 places: AggregateStore::new(&db),
+                participants: AggregateStore::new(&db),
                 reports: AggregateStore::new(&db),
                 projector,
                 db,
@@ -114,50 +123,55 @@ impl App {
         &self.inner.places
     }
 
+    pub fn participants(&self) -> &AggregateStore<Participant> {
+        &self.inner.participants
+    }
+
     pub fn reports(&self) -> &AggregateStore<MonthlyReimbursement> {
         &self.inner.reports
     }
 
-    /// A registered agreement's current state, read from its events (not a view), because commands
-    /// decide on it.
-    pub async fn registered_agreement(&self, id: &str) -> Result<FrameworkAgreement, AppError> {
-        let agreement = self.agreements().load(id).await?;
-        match agreement.terms {
-            Some(_) => Ok(agreement),
-            None => Err(AppError::NotFound(format!("no agreement with id {id}"))),
-        }
-    }
-
-    /// A registered member's standing (category, target-group share, still a member), from its events.
-    pub async fn member_standing(&self, id: &str) -> Result<MemberStanding, AppError> {
-        self.members().load(id).await?.standing(id).ok_or_else(|| AppError::NotFound(format!("no member with id {id}")))
-    }
-
-    /// Runs a command, then waits until the views include its events.
-    pub async fn execute<A>(
-        &self,
-        store: &AggregateStore<A>,
-        id: &str,
-        command: A::Command,
-        actor: &Actor,
-    ) -> Result<(), AppError>
-    where
-        A: Aggregate<Services = ()> + 'static,
-        A::Error: DomainError + Send + Sync + 'static,
-    {
-        store.execute(id, command, actor.metadata()).await?;
-        self.await_views(A::TYPE, id).await
-    }
-
-    async fn await_views(&self, aggregate_type: &str, id: &str) -> Result<(), AppError> {
-        let mut tx = self.inner.db.begin_read().await?;
-        let head = event_log::head_of(&mut tx, aggregate_type, id).await?;
-        drop(tx);
+    /// Stores what one or more aggregates decided, all or nothing, then waits until the views
+    /// include it. A conflict surfaces as `CONFLICT`; [`retrying`](Self::retrying) decides again.
+    pub async fn commit(&self, changes: &[Pending], actor: &Actor) -> Result<(), AppError> {
+        let head = append(&self.inner.db, changes, &actor.metadata()).await.map_err(|err| match err {
+            AppendError::Conflict { aggregate_type, aggregate_id } => {
+                tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
+                AppError::Conflict(
+                    "someone else changed this record at the same moment; nothing was saved, please try again".into(),
+                )
+            }
+            AppendError::Db(err) => AppError::from(err),
+            AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
+        })?;
         if let Some(head) = head {
             if !self.inner.projector.wait_for(head, READ_YOUR_WRITES_TIMEOUT).await {
-                tracing::warn!(aggregate_type, id, "views lag behind a command; answering before they caught up");
+                tracing::warn!(?head, "views lag behind a command; answering before they caught up");
             }
         }
         Ok(())
+    }
+
+    /// Runs a use case's load–decide–commit step again when it lost an optimistic lock, so a
+    /// concurrent loser is judged on the winner's state (and gets the rule it now breaks) instead of
+    /// a bare conflict. Gives up with `CONFLICT` after a bounded number of attempts.
+    pub async fn retrying<T, F, Fut>(&self, mut step: F) -> Result<T, AppError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match step().await {
+                Err(AppError::Conflict(message)) if attempt >= ATTEMPTS => return Err(AppError::Conflict(message)),
+                Err(AppError::Conflict(_)) => {
+                    let jitter = uuid::Uuid::new_v4().as_u128() % 8;
+                    let wait = u64::from(attempt) * 2 + u64::try_from(jitter).unwrap_or(0);
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                }
+                other => return other,
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ use async_graphql::ErrorExtensions;
 use cqrs_es::AggregateError;
 use konsortium_domain::agreement::AgreementError;
 use konsortium_domain::member::MemberError;
+use konsortium_domain::participant::ParticipantError;
 use konsortium_domain::place::PlaceError;
 use konsortium_domain::reimbursement::ReimbursementError;
 use konsortium_domain::split::SplitError;
@@ -78,7 +79,7 @@ impl AppError {
 }
 
 /// A domain error knows which code it maps to; the rule name is its variant.
-pub trait DomainError: std::error::Error {
+pub trait DomainError: std::error::Error + std::fmt::Debug {
     fn code(&self) -> &'static str {
         code::VALIDATION
     }
@@ -108,7 +109,11 @@ impl DomainError for SplitError {
     fn code(&self) -> &'static str {
         match self {
             SplitError::AgreementNotRegistered | SplitError::UnknownAllocation => code::NOT_FOUND,
-            SplitError::DuplicateAllocation | SplitError::AlreadyEnded => code::CONFLICT,
+            SplitError::UnknownPlace => code::NOT_FOUND,
+            SplitError::DuplicateAllocation
+            | SplitError::AlreadyEnded
+            | SplitError::AllocationFull { .. }
+            | SplitError::PlaceAlreadyOpen => code::CONFLICT,
             _ => code::VALIDATION,
         }
     }
@@ -120,11 +125,20 @@ impl DomainError for PlaceError {
             PlaceError::NotOpen => code::NOT_FOUND,
             PlaceError::AlreadyOpen
             | PlaceError::Closed
-            | PlaceError::AllocationFull { .. }
             | PlaceError::AlreadyFilled { .. }
             | PlaceError::AlreadyEmployed
             | PlaceError::StillFilled => code::CONFLICT,
             _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for ParticipantError {
+    /// The participant is busy elsewhere: the input is fine, the person's record is not free for it.
+    fn code(&self) -> &'static str {
+        match self {
+            ParticipantError::LeftBeforeArriving { .. } => code::VALIDATION,
+            _ => code::CONFLICT,
         }
     }
 }
@@ -151,12 +165,17 @@ fn rule_name(err: &impl std::fmt::Debug) -> String {
     debug.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or_default().to_string()
 }
 
-impl<E: DomainError + std::fmt::Debug + Send + Sync + 'static> From<AggregateError<E>> for AppError {
+impl AppError {
+    /// A domain rule that refused a command: its code, its name (the variant) and its message.
+    pub fn rule<E: DomainError>(err: &E) -> AppError {
+        AppError::Rule { code: err.code(), rule: rule_name(err), message: err.to_string() }
+    }
+}
+
+impl<E: DomainError + Send + Sync + 'static> From<AggregateError<E>> for AppError {
     fn from(err: AggregateError<E>) -> AppError {
         match err {
-            AggregateError::UserError(e) => {
-                AppError::Rule { code: e.code(), rule: rule_name(&e), message: e.to_string() }
-            }
+            AggregateError::UserError(e) => AppError::rule(&e),
             AggregateError::AggregateConflict => AppError::Conflict(
                 "someone else changed this record at the same moment; nothing was saved, please try again".into(),
             ),

@@ -1,7 +1,9 @@
 //! The Konsortium server: GraphQL over axum on top of the event-sourced domain.
 
-/// Stores, projector and command execution with read-your-writes.
+/// Stores, projector, and committing what aggregates decided, with read-your-writes.
 pub mod app;
+/// The use cases, one function each; every interface calls these.
+pub mod application;
 /// Demo data from the source reports.
 pub mod demo;
 /// The single mapping from failures to typed GraphQL errors.
@@ -12,5 +14,5 @@ pub mod graphql;
 pub mod http;
 /// Starting and stopping a server.
 pub mod server;
-/// cqrs-es on PostgreSQL or SQLite behind one type.
+/// Loading aggregates and appending their events, several in one transaction.
 pub mod store;

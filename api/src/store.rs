@@ -1,20 +1,57 @@
-//! The write side: each aggregate's commands run through cqrs-es on whichever store is configured.
+//! The write side: aggregates load through cqrs-es on whichever store is configured, decide with their
+//! own `handle`, and their events are appended by [`append`] — several aggregates in one transaction.
 //!
-//! cqrs-es is generic over its store and the store traits are not object-safe, so the two concrete
-//! frameworks sit in an enum. No cqrs-es queries are registered: views are fed by the projector from
-//! the log, never by the after-commit dispatch that a crash can lose (DESIGN decision 3).
+//! cqrs-es commits one aggregate at a time, but the rules that span aggregates (a place takes one of
+//! its allocation's slots; a participant holds one place at a time) need the events of two aggregates
+//! stored together or not at all. Each aggregate's events are inserted at the sequence numbers that
+//! follow the state the decision was made on, so the events table's primary key is the optimistic
+//! lock for every aggregate a command touches: a concurrent writer to any of them makes the whole
+//! commit fail with a conflict and nothing is stored. No cqrs-es queries are registered: views are fed
+//! by the projector from the log (DESIGN decision 3).
 
+use crate::error::{AppError, DomainError};
+use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateContext, AggregateError, CqrsFramework, EventStore};
-use konsortium_projections::event_log::upcasters;
-use konsortium_projections::Db;
-use postgres_es::{PostgresCqrs, PostgresEventRepository};
-use sqlite_es::{SqliteCqrs, SqliteEventRepository};
-use std::collections::HashMap;
+use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
+use konsortium_projections::event_log::{self, upcasters, Checkpoint};
+use konsortium_projections::{Db, DbError, Tx};
+use postgres_es::PostgresEventRepository;
+use serde_json::Value;
+use sqlite_es::SqliteEventRepository;
+use std::marker::PhantomData;
 
-pub enum AggregateStore<A: Aggregate> {
-    Postgres(PostgresCqrs<A>, sqlx::PgPool),
-    Sqlite(SqliteCqrs<A>, sqlx::SqlitePool),
+/// Loads one kind of aggregate from the event log, upcasting old events on the way.
+pub struct AggregateStore<A: Aggregate> {
+    db: Db,
+    aggregate: PhantomData<fn() -> A>,
+}
+
+/// An aggregate as its events left it, and the sequence its next event must take.
+pub struct Loaded<A: Aggregate> {
+    pub id: String,
+    pub state: A,
+    sequence: usize,
+}
+
+/// Events an aggregate decided, not yet stored.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    aggregate_type: &'static str,
+    aggregate_id: String,
+    /// The last sequence the decision saw; the events take the numbers after it.
+    after_sequence: usize,
+    events: Vec<(String, String, Value)>,
+}
+
+/// Why an append stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("another command changed {aggregate_type} {aggregate_id} at the same moment")]
+    Conflict { aggregate_type: &'static str, aggregate_id: String },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("an event could not be serialised: {0}")]
+    Serialise(#[from] serde_json::Error),
 }
 
 impl<A> AggregateStore<A>
@@ -22,48 +59,127 @@ where
     A: Aggregate<Services = ()> + 'static,
 {
     pub fn new(db: &Db) -> Self {
-        match db {
+        AggregateStore { db: db.clone(), aggregate: PhantomData }
+    }
+
+    /// The aggregate's current state and sequence (the default state at sequence 0 if it has no events).
+    pub async fn load(&self, id: &str) -> Result<Loaded<A>, AggregateError<A::Error>> {
+        let context = match &self.db {
             Db::Postgres(pool) => {
-                let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()))
-                    .with_upcasters(upcasters());
-                AggregateStore::Postgres(CqrsFramework::new(store, vec![], ()), pool.clone())
+                PersistedEventStore::<_, A>::new_event_store(PostgresEventRepository::new(pool.clone()))
+                    .with_upcasters(upcasters())
+                    .load_aggregate(id)
+                    .await?
             }
             Db::Sqlite(pool) => {
-                let store = PersistedEventStore::new_event_store(SqliteEventRepository::new(pool.clone()))
-                    .with_upcasters(upcasters());
-                AggregateStore::Sqlite(CqrsFramework::new(store, vec![], ()), pool.clone())
+                PersistedEventStore::<_, A>::new_event_store(SqliteEventRepository::new(pool.clone()))
+                    .with_upcasters(upcasters())
+                    .load_aggregate(id)
+                    .await?
             }
-        }
+        };
+        Ok(Loaded { id: id.to_string(), state: context.aggregate, sequence: context.current_sequence })
+    }
+}
+
+impl<A> Loaded<A>
+where
+    A: Aggregate<Services = ()>,
+    A::Error: DomainError,
+{
+    /// Runs the aggregate's own decision on a command; on success the state includes the new events.
+    pub async fn decide(&mut self, command: A::Command) -> Result<Pending, AppError> {
+        let sink = EventSink::default();
+        self.state.handle(command, &(), &sink).await.map_err(|e| AppError::rule(&e))?;
+        let events = sink
+            .collect()
+            .await
+            .into_iter()
+            .map(|event| Ok((event.event_type(), event.event_version(), serde_json::to_value(&event)?)))
+            .collect::<Result<Vec<_>, serde_json::Error>>()
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let pending =
+            Pending { aggregate_type: A::TYPE, aggregate_id: self.id.clone(), after_sequence: self.sequence, events };
+        self.sequence += pending.events.len();
+        Ok(pending)
     }
 
-    /// Decides and stores a command's events, with `metadata` (who, when, which request) on each.
-    pub async fn execute(
-        &self,
-        id: &str,
-        command: A::Command,
-        metadata: HashMap<String, String>,
-    ) -> Result<(), AggregateError<A::Error>> {
-        match self {
-            AggregateStore::Postgres(cqrs, _) => cqrs.execute_with_metadata(id, command, metadata).await,
-            AggregateStore::Sqlite(cqrs, _) => cqrs.execute_with_metadata(id, command, metadata).await,
-        }
+    /// Whether the aggregate has ever recorded an event.
+    pub fn exists(&self) -> bool {
+        self.sequence > 0
     }
+}
 
-    /// The aggregate's current state, folded from its events (the default state if it has none).
-    pub async fn load(&self, id: &str) -> Result<A, AggregateError<A::Error>> {
-        match self {
-            AggregateStore::Postgres(_, pool) => {
-                let store = PersistedEventStore::<_, A>::new_event_store(PostgresEventRepository::new(pool.clone()))
-                    .with_upcasters(upcasters());
-                let mut context = store.load_aggregate(id).await?;
-                Ok(std::mem::take(context.aggregate()))
-            }
-            AggregateStore::Sqlite(_, pool) => {
-                let store = PersistedEventStore::<_, A>::new_event_store(SqliteEventRepository::new(pool.clone()))
-                    .with_upcasters(upcasters());
-                let mut context = store.load_aggregate(id).await?;
-                Ok(std::mem::take(context.aggregate()))
+/// Stores the events of every pending change in one transaction, each aggregate's at the sequence
+/// after the state it was decided on; returns the newest position written. A conflict on any of
+/// them stores none.
+pub async fn append(db: &Db, changes: &[Pending], metadata: &Value) -> Result<Option<Checkpoint>, AppendError> {
+    let metadata = serde_json::to_string(metadata)?;
+    let mut tx = db.begin().await?;
+    for change in changes {
+        for (offset, (event_type, event_version, payload)) in change.events.iter().enumerate() {
+            let sequence = i64::try_from(change.after_sequence + offset + 1).unwrap_or(i64::MAX);
+            let payload = serde_json::to_string(payload)?;
+            let inserted = insert(&mut tx, change, sequence, event_type, event_version, &payload, &metadata).await;
+            if let Err(err) = inserted {
+                return Err(match err.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+                    true => AppendError::Conflict {
+                        aggregate_type: change.aggregate_type,
+                        aggregate_id: change.aggregate_id.clone(),
+                    },
+                    false => AppendError::Db(DbError::Sql(err)),
+                });
             }
         }
     }
+    let mut head = None;
+    for change in changes.iter().filter(|c| !c.events.is_empty()) {
+        head = head.max(event_log::head_of(&mut tx, change.aggregate_type, &change.aggregate_id).await?);
+    }
+    tx.commit().await?;
+    Ok(head)
+}
+
+async fn insert(
+    tx: &mut Tx,
+    change: &Pending,
+    sequence: i64,
+    event_type: &str,
+    event_version: &str,
+    payload: &str,
+    metadata: &str,
+) -> Result<(), sqlx::Error> {
+    match tx {
+        Tx::Postgres(tx) => {
+            sqlx::query(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 VALUES ($1, $2, $3, $4, $5, $6::json, $7::json)",
+            )
+            .bind(change.aggregate_type)
+            .bind(&change.aggregate_id)
+            .bind(sequence)
+            .bind(event_type)
+            .bind(event_version)
+            .bind(payload)
+            .bind(metadata)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Tx::Sqlite(tx) => {
+            sqlx::query(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(change.aggregate_type)
+            .bind(&change.aggregate_id)
+            .bind(sequence)
+            .bind(event_type)
+            .bind(event_version)
+            .bind(payload)
+            .bind(metadata)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }

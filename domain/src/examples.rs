@@ -1,7 +1,7 @@
 //! The agreements and members the source reports describe, with their real numbers. Tests, the demo
 //! data and the README's API tour all start from these, so a figure is written down only once.
 
-use crate::agreement::{AgreementKind, AgreementTerms, Buyer, RateCard, VatCategory};
+use crate::agreement::{AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, RateCard, VatCategory};
 use crate::calendar::DateRange;
 use crate::member::MemberCategory;
 use crate::money::{Ore, Percent};
@@ -42,6 +42,7 @@ pub fn ostersund_work_training() -> AgreementTerms {
             employment: Some(Ore::kr(12_000)),
         },
         employment_rate_max_months: Some(6),
+        after_employment_maximum: AfterEmploymentMaximum::TrainingRate,
         max_months_per_participant: None,
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
@@ -62,6 +63,7 @@ pub fn krokom_reserved() -> AgreementTerms {
         reserved: true,
         rates: RateCard { wise: Ore::kr(7_500), other_association: None, employment: None },
         employment_rate_max_months: None,
+        after_employment_maximum: AfterEmploymentMaximum::TrainingRate,
         max_months_per_participant: Some(3),
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
@@ -94,6 +96,7 @@ pub fn nordanstig_work_training() -> AgreementTerms {
             employment: Some(Ore::kr(10_000)),
         },
         employment_rate_max_months: Some(12),
+        after_employment_maximum: AfterEmploymentMaximum::TrainingRate,
         max_months_per_participant: None,
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
@@ -115,6 +118,7 @@ pub fn fruit_baskets() -> AgreementTerms {
         reserved: false,
         rates: RateCard { wise: Ore::ZERO, other_association: Some(Ore::ZERO), employment: None },
         employment_rate_max_months: None,
+        after_employment_maximum: AfterEmploymentMaximum::TrainingRate,
         max_months_per_participant: None,
         commission: percent(5),
         vat: VatCategory::Standard25,

@@ -13,6 +13,8 @@ pub mod member;
 pub mod money;
 /// Swedish organisation numbers with their Luhn check.
 pub mod org_number;
+/// Participants across places: one place at a time, and where their caps of months start.
+pub mod participant;
 /// Training places, filled by pseudonymous participants.
 pub mod place;
 /// Monthly reports and the reimbursement rule they are computed by.

@@ -8,12 +8,15 @@ use konsortium_projections::{Db, DbError, StoredEvent, Tx};
 
 pub struct Ledger;
 
+/// The ledger projection's name, for fault hooks that target it.
+pub const LEDGER: &str = "ledger";
+
 pub const LEDGER_TABLE: &str = "test_ledger";
 
 #[async_trait]
 impl Projection for Ledger {
     fn name(&self) -> &'static str {
-        "ledger"
+        LEDGER
     }
 
     fn tables(&self) -> Vec<&'static str> {

@@ -5,6 +5,7 @@
 //! fails the test: database tests are never skipped.
 
 pub mod ledger;
+pub mod tour;
 pub mod workload;
 
 use konsortium_api::app::App;
@@ -166,6 +167,20 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Posts a body as it is, with a content type; returns the status and the body as JSON (or null).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn stop(self) {
         self.running.stop().await;
     }
@@ -174,6 +189,16 @@ impl TestApp {
 /// The `code` extension of the first error of a response.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+/// The `rule` extension of the first error of a response.
+pub fn error_rule(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["rule"].as_str().unwrap_or("<no rule>")
+}
+
+/// The `field` extension of the first error of a response.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"].as_str().unwrap_or("<no field>")
 }
 
 /// How many events the store holds.

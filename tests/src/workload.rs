@@ -1,19 +1,22 @@
-//! A reproducible random workload of real commands, run through cqrs-es on either store.
+//! A reproducible random workload of real commands, decided by the aggregates and appended through the
+//! same store code the server uses, on either store, without waiting for views.
 
-use konsortium_api::store::AggregateStore;
+use konsortium_api::error::DomainError;
+use konsortium_api::store::{append, AggregateStore, Pending};
 use konsortium_domain::agreement::{AgreementCommand, FrameworkAgreement, RateCard};
 use konsortium_domain::calendar::{DateRange, Month};
 use konsortium_domain::examples;
 use konsortium_domain::member::{Member, MemberCategory, MemberCommand};
 use konsortium_domain::money::{Ore, Percent};
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::participant::{Participant, ParticipantCommand};
 use konsortium_domain::place::{ExitReason, ParticipantId, PlaceCommand, TrainingPlace};
 use konsortium_domain::reimbursement::{
     report_id, MonthlyReimbursement, PlaceReport, ReimbursementCommand, ReportInput,
 };
 use konsortium_domain::split::{SplitCommand, SubContractSplit};
 use konsortium_projections::Db;
-use std::collections::HashMap;
+use serde_json::{json, Value};
 use time::{Date, Duration};
 
 /// xorshift64*: enough randomness for a workload, and the same sequence for the same seed.
@@ -59,6 +62,8 @@ pub fn org_number(n: u32) -> OrgNumber {
 const NOTHING_YET: &str = "nothing to act on yet";
 
 pub struct Workload {
+    db: Db,
+    participants: AggregateStore<Participant>,
     members: AggregateStore<Member>,
     agreements: AggregateStore<FrameworkAgreement>,
     splits: AggregateStore<SubContractSplit>,
@@ -82,6 +87,8 @@ fn day(rng: &mut Rng) -> Date {
 impl Workload {
     pub fn new(db: &Db, writer: u32, seed: u64) -> Workload {
         Workload {
+            db: db.clone(),
+            participants: AggregateStore::new(db),
             members: AggregateStore::new(db),
             agreements: AggregateStore::new(db),
             splits: AggregateStore::new(db),
@@ -106,8 +113,22 @@ impl Workload {
         self
     }
 
+    /// Decides a command on one aggregate and appends its events.
+    async fn execute<A>(&self, store: &AggregateStore<A>, id: &str, command: A::Command) -> Result<(), String>
+    where
+        A: cqrs_es::Aggregate<Services = ()> + 'static,
+        A::Error: DomainError,
+    {
+        let pending = decide(store, id, command).await?;
+        self.commit(&[pending]).await
+    }
+
+    async fn commit(&self, changes: &[Pending]) -> Result<(), String> {
+        let metadata: Value = json!({ "actor": format!("writer-{}", self.writer) });
+        append(&self.db, changes, &metadata).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
     async fn step(&mut self, step: u32) {
-        let metadata = HashMap::from([("actor".to_string(), format!("writer-{}", self.writer))]);
         let choice = if self.agreement_ids.is_empty() || self.member_ids.is_empty() {
             self.rng.below(2)
         } else {
@@ -123,10 +144,7 @@ impl Workload {
                     _ => examples::fruit_baskets(),
                 };
                 self.agreement_ids.push(id.clone());
-                self.agreements
-                    .execute(&id, AgreementCommand::Register(terms), metadata)
-                    .await
-                    .map_err(|e| e.to_string())
+                self.execute(&self.agreements, &id, AgreementCommand::Register(terms)).await
             }
             1 => {
                 let id = format!("m-{}-{step}", self.writer);
@@ -142,7 +160,7 @@ impl Workload {
                     target_group_share: Percent::from_whole(self.rng.below(80) as u32),
                     joined_on: day(&mut self.rng),
                 };
-                self.members.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+                self.execute(&self.members, &id, command).await
             }
             2 | 3 => {
                 let id = self.pick_agreement();
@@ -151,24 +169,19 @@ impl Workload {
                     other_association: Some(Ore::kr(2_500)),
                     employment: Some(Ore::kr(10_000)),
                 };
-                let command = AgreementCommand::ChangeRates { effective_from: day(&mut self.rng), rates };
-                self.agreements.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+                let command =
+                    AgreementCommand::ChangeRates { effective_from: day(&mut self.rng), change: rates.into() };
+                self.execute(&self.agreements, &id, command).await
             }
             4 => {
                 let id = self.pick_agreement();
-                let command = AgreementCommand::ChangeCapacity {
-                    effective_from: day(&mut self.rng),
-                    places: self.rng.below(20) as u32,
-                };
-                self.agreements.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+                let (effective_from, places) = (day(&mut self.rng), self.rng.below(20) as u32);
+                self.change_capacity(&id, effective_from, places).await
             }
             5 => {
                 let id = self.pick_agreement();
                 let new_end = day(&mut self.rng) + Duration::days(1_000);
-                self.agreements
-                    .execute(&id, AgreementCommand::Extend { new_end }, metadata)
-                    .await
-                    .map_err(|e| e.to_string())
+                self.execute(&self.agreements, &id, AgreementCommand::Extend { new_end }).await
             }
             6 => {
                 let id = self.pick_member();
@@ -176,29 +189,29 @@ impl Workload {
                     share: Percent::from_whole(self.rng.below(100) as u32),
                     reported_on: day(&mut self.rng),
                 };
-                self.members.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+                self.execute(&self.members, &id, command).await
             }
             7 => {
                 let id = self.pick_agreement();
                 let command =
                     AgreementCommand::Terminate { last_day: day(&mut self.rng), reason: "Uppsägning".into() };
-                self.agreements.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+                self.execute(&self.agreements, &id, command).await
             }
-            8 => self.allocate(step, metadata).await,
-            9 | 10 => match self.open_or_fill(step, metadata).await {
+            8 => self.allocate(step).await,
+            9 | 10 => match self.open_or_fill(step).await {
                 Some(result) => result,
                 None => return,
             },
             11 => {
                 let Some(id) = self.pick(&self.place_ids.clone()) else { return };
-                let command = if self.rng.below(2) == 0 {
-                    PlaceCommand::Employ { from: day(&mut self.rng) }
+                let (employ, on) = (self.rng.below(2) == 0, day(&mut self.rng));
+                if employ {
+                    self.execute(&self.places, &id, PlaceCommand::Employ { from: on }).await
                 } else {
-                    PlaceCommand::Vacate { last_day: day(&mut self.rng), reason: ExitReason::Completed }
-                };
-                self.places.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+                    self.vacate(&id, on).await
+                }
             }
-            _ => match self.report(metadata).await {
+            _ => match self.report().await {
                 Some(result) => result,
                 None => return,
             },
@@ -209,10 +222,43 @@ impl Workload {
         }
     }
 
-    async fn allocate(&mut self, step: u32, metadata: HashMap<String, String>) -> Result<(), String> {
+    /// A capacity change commits with the split's record of it, as the server's use case does.
+    async fn change_capacity(&self, id: &str, effective_from: Date, places: u32) -> Result<(), String> {
+        let mut split = self.splits.load(id).await.map_err(|e| e.to_string())?;
+        let mut agreement = self.agreements.load(id).await.map_err(|e| e.to_string())?;
+        let changed = agreement
+            .decide(AgreementCommand::ChangeCapacity { effective_from, places })
+            .await
+            .map_err(|e| e.message())?;
+        let adopted = split
+            .decide(SplitCommand::AdoptCapacity { agreement: agreement.state.clone(), effective_from, places })
+            .await
+            .map_err(|e| e.message())?;
+        self.commit(&[changed, adopted]).await
+    }
+
+    async fn vacate(&self, place_id: &str, last_day: Date) -> Result<(), String> {
+        let mut place = self.places.load(place_id).await.map_err(|e| e.to_string())?;
+        let participant = place.state.occupancy.last().filter(|o| o.to.is_none()).map(|o| o.participant.clone());
+        let vacated = place
+            .decide(PlaceCommand::Vacate { last_day, reason: ExitReason::Completed })
+            .await
+            .map_err(|e| e.message())?;
+        let participant = participant.ok_or("not filled")?;
+        let left = decide(
+            &self.participants,
+            participant.as_str(),
+            ParticipantCommand::LeavePlace { place_id: place_id.to_string(), last_day },
+        )
+        .await?;
+        self.commit(&[vacated, left]).await
+    }
+
+    async fn allocate(&mut self, step: u32) -> Result<(), String> {
         let (agreement_id, member_id) = (self.pick_agreement(), self.pick_member());
-        let agreement = self.agreements.load(&agreement_id).await.map_err(|e| e.to_string())?;
-        let member = self.members.load(&member_id).await.map_err(|e| e.to_string())?;
+        let mut split = self.splits.load(&agreement_id).await.map_err(|e| e.to_string())?;
+        let agreement = self.agreements.load(&agreement_id).await.map_err(|e| e.to_string())?.state;
+        let member = self.members.load(&member_id).await.map_err(|e| e.to_string())?.state;
         let member = member.standing(&member_id).ok_or("member not registered")?;
         let allocation_id = format!("l-{}-{step}", self.writer);
         let command = SplitCommand::AllocatePlaces {
@@ -222,59 +268,79 @@ impl Workload {
             places: 1 + self.rng.below(6) as u32,
             period: DateRange { start: day(&mut self.rng), end: None },
         };
-        self.splits.execute(&agreement_id, command, metadata).await.map_err(|e| e.to_string())?;
+        let allocated = split.decide(command).await.map_err(|e| e.message())?;
+        self.commit(&[allocated]).await?;
         self.allocations.push((agreement_id, allocation_id));
         Ok(())
     }
 
     /// Opens a place under one of this writer's allocations, or fills one of its places; `None` when
     /// there is nothing to act on yet.
-    async fn open_or_fill(&mut self, step: u32, metadata: HashMap<String, String>) -> Option<Result<(), String>> {
-        let result = self.try_open_or_fill(step, metadata).await;
+    async fn open_or_fill(&mut self, step: u32) -> Option<Result<(), String>> {
+        let result = self.try_open_or_fill(step).await;
         (result != Err(NOTHING_YET.to_string())).then_some(result)
     }
 
-    async fn try_open_or_fill(&mut self, step: u32, metadata: HashMap<String, String>) -> Result<(), String> {
+    async fn try_open_or_fill(&mut self, step: u32) -> Result<(), String> {
         if self.place_ids.is_empty() || self.rng.below(2) == 0 {
             let Some((agreement_id, allocation_id)) = self.pick(&self.allocations.clone()) else {
                 return Err(NOTHING_YET.into());
             };
-            let split = self.splits.load(&agreement_id).await.map_err(|e| e.to_string())?;
-            let allocation = split.allocation(&allocation_id).ok_or("allocation missing")?;
+            let mut split = self.splits.load(&agreement_id).await.map_err(|e| e.to_string())?;
+            let allocation = split.state.allocation(&allocation_id).cloned().ok_or("allocation missing")?;
             let opened_on = allocation.period.start;
             let place_id = format!("p-{}-{step}", self.writer);
+            let slot = split
+                .decide(SplitCommand::OpenPlace {
+                    allocation_id: allocation_id.clone(),
+                    place_id: place_id.clone(),
+                    opened_on,
+                })
+                .await
+                .map_err(|e| e.message())?;
             let command = PlaceCommand::Open {
                 agreement_id,
                 member_id: allocation.member_id.clone(),
                 allocation_id,
                 allocation_period: allocation.period,
-                allocated_places: allocation.on(opened_on).map_or(0, |v| v.places),
-                open_places: 0,
                 opened_on,
             };
-            self.places.execute(&place_id, command, metadata).await.map_err(|e| e.to_string())?;
+            let opened = decide(&self.places, &place_id, command).await?;
+            self.commit(&[slot, opened]).await?;
             self.place_ids.push(place_id);
             Ok(())
         } else {
             let Some(place_id) = self.pick(&self.place_ids.clone()) else { return Err(NOTHING_YET.into()) };
             let participant = ParticipantId::parse(&format!("pp-{}-{step}", self.writer)).map_err(|e| e.to_string())?;
-            let command = PlaceCommand::Fill { participant, from: day(&mut self.rng) };
-            self.places.execute(&place_id, command, metadata).await.map_err(|e| e.to_string())
+            let from = day(&mut self.rng);
+            let mut place = self.places.load(&place_id).await.map_err(|e| e.to_string())?;
+            let filled = place
+                .decide(PlaceCommand::Fill { participant: participant.clone(), from })
+                .await
+                .map_err(|e| e.message())?;
+            let command = ParticipantCommand::TakePlace {
+                place_id,
+                agreement_id: place.state.agreement_id.clone(),
+                member_id: place.state.member_id.clone(),
+                from,
+            };
+            let taken = decide(&self.participants, participant.as_str(), command).await?;
+            self.commit(&[filled, taken]).await
         }
     }
 
     /// Submits, approves or corrects the report of a place's member for a random month; `None` when
     /// there is no place yet.
-    async fn report(&mut self, metadata: HashMap<String, String>) -> Option<Result<(), String>> {
+    async fn report(&mut self) -> Option<Result<(), String>> {
         let place_id = self.pick(&self.place_ids.clone())?;
-        Some(self.try_report(place_id, metadata).await)
+        Some(self.try_report(place_id).await)
     }
 
-    async fn try_report(&mut self, place_id: String, metadata: HashMap<String, String>) -> Result<(), String> {
-        let place = self.places.load(&place_id).await.map_err(|e| e.to_string())?;
-        let agreement = self.agreements.load(&place.agreement_id).await.map_err(|e| e.to_string())?;
-        let member = self.members.load(&place.member_id).await.map_err(|e| e.to_string())?;
-        let category = member.category.ok_or("member not registered")?;
+    async fn try_report(&mut self, place_id: String) -> Result<(), String> {
+        let place = self.places.load(&place_id).await.map_err(|e| e.to_string())?.state;
+        let agreement = self.agreements.load(&place.agreement_id).await.map_err(|e| e.to_string())?.state;
+        let member = self.members.load(&place.member_id).await.map_err(|e| e.to_string())?.state;
+        let member = member.standing(&place.member_id).ok_or("member not registered")?;
         let month = Month::of(day(&mut self.rng));
         let id = report_id(&place.agreement_id, &place.member_id, month);
         let input = ReportInput {
@@ -282,7 +348,8 @@ impl Workload {
             member_id: place.member_id.clone(),
             month,
             agreement,
-            category,
+            member,
+            first_days: Default::default(),
             places: vec![PlaceReport {
                 place_id,
                 allocation_period: place.allocation_period.ok_or("place not open")?,
@@ -296,7 +363,7 @@ impl Workload {
             1 => ReimbursementCommand::Approve,
             _ => ReimbursementCommand::Correct(input),
         };
-        self.reports.execute(&id, command, metadata).await.map_err(|e| e.to_string())
+        self.execute(&self.reports, &id, command).await
     }
 
     fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
@@ -312,4 +379,13 @@ impl Workload {
         let i = self.rng.below(self.member_ids.len() as u64) as usize;
         self.member_ids[i].clone()
     }
+}
+
+async fn decide<A>(store: &AggregateStore<A>, id: &str, command: A::Command) -> Result<Pending, String>
+where
+    A: cqrs_es::Aggregate<Services = ()> + 'static,
+    A::Error: DomainError,
+{
+    let mut loaded = store.load(id).await.map_err(|e| e.to_string())?;
+    loaded.decide(command).await.map_err(|e| e.message())
 }

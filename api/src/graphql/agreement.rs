@@ -1,10 +1,14 @@
 //! Framework agreements: registering them and changing their terms over time.
 
-use super::{actor, app, date, iso, optional_date, org_number, percent};
+use super::{actor, app, iso};
+use crate::application::agreements;
+use crate::application::input::{
+    date, end_date, id, optional_text, org_number, percent, reason, text, NAME_MAX, REASON_MAX, REFERENCE_MAX,
+};
 use crate::error::AppError;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use konsortium_domain::agreement::{
-    AgreementCommand, AgreementKind, AgreementTerms, Buyer, FrameworkAgreement, RateCard, VatCategory,
+    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, FrameworkAgreement, RateCard, RateChange, VatCategory,
 };
 use konsortium_domain::calendar::DateRange;
 use konsortium_domain::money::Ore;
@@ -47,6 +51,8 @@ pub struct RatesInput {
     pub employment_ore: Option<i64>,
 }
 
+/// Rates are checked by the agreement itself (not negative, not above 1 000 000 kr), so the rule
+/// has one home.
 impl From<RatesInput> for RateCard {
     fn from(input: RatesInput) -> RateCard {
         RateCard {
@@ -55,6 +61,41 @@ impl From<RatesInput> for RateCard {
             employment: input.employment_ore.map(Ore),
         }
     }
+}
+
+/// A change of rates from a day. A rate left out keeps its value; `null` removes it (other
+/// associations no longer admitted, no employment rate).
+#[derive(InputObject)]
+pub struct RateChangeInput {
+    pub asf_ore: Option<i64>,
+    pub other_association_ore: MaybeUndefined<i64>,
+    pub employment_ore: MaybeUndefined<i64>,
+}
+
+impl From<RateChangeInput> for RateChange {
+    fn from(input: RateChangeInput) -> RateChange {
+        let change = |value: MaybeUndefined<i64>| match value {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(v) => Some(Some(Ore(v))),
+        };
+        RateChange {
+            wise: input.asf_ore.map(Ore),
+            other_association: change(input.other_association_ore),
+            employment: change(input.employment_ore),
+        }
+    }
+}
+
+/// What an employed participant earns once the agreement's employment maximum is reached.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(name = "AfterEmploymentMaximum")]
+pub enum AfterEmploymentMaximumGql {
+    /// The training rate again (the default).
+    #[default]
+    TrainingRate,
+    /// Nothing more for that participant while employed.
+    Unpaid,
 }
 
 #[derive(InputObject)]
@@ -66,7 +107,7 @@ pub struct RegisterAgreementInput {
     pub kind: AgreementKindGql,
     /// `YYYY-MM-DD`
     pub start_date: String,
-    /// `YYYY-MM-DD`; omit when the end is not yet known.
+    /// `YYYY-MM-DD`; omit (or write 9999-12-31) when the agreement runs until further notice.
     pub end_date: Option<String>,
     #[graphql(default)]
     pub contracted_places: u32,
@@ -76,6 +117,10 @@ pub struct RegisterAgreementInput {
     pub reserved: bool,
     pub rates: RatesInput,
     pub employment_rate_max_months: Option<u32>,
+    /// What is paid for an employed participant after `employmentRateMaxMonths`.
+    #[graphql(default)]
+    pub after_employment_maximum: AfterEmploymentMaximumGql,
+    /// At most this many months are paid per participant on the agreement, across places.
     pub max_months_per_participant: Option<u32>,
     /// The consortium's commission, in percent: "5" or "7,5".
     pub commission_percent: String,
@@ -127,6 +172,7 @@ pub struct AgreementView {
     pub rates: Vec<RateVersionView>,
     pub capacity: Vec<CapacityVersionView>,
     pub employment_rate_max_months: Option<u32>,
+    pub after_employment_maximum: AfterEmploymentMaximumGql,
     pub max_months_per_participant: Option<u32>,
     /// For display, e.g. "5 %".
     pub commission: String,
@@ -177,6 +223,10 @@ impl AgreementView {
                 .map(|v| CapacityVersionView { effective_from: iso(v.effective_from), places: v.places })
                 .collect(),
             employment_rate_max_months: terms.employment_rate_max_months,
+            after_employment_maximum: match terms.after_employment_maximum {
+                AfterEmploymentMaximum::TrainingRate => AfterEmploymentMaximumGql::TrainingRate,
+                AfterEmploymentMaximum::Unpaid => AfterEmploymentMaximumGql::Unpaid,
+            },
             max_months_per_participant: terms.max_months_per_participant,
             commission: terms.commission.to_string(),
             commission_basis_points: terms.commission.basis_points(),
@@ -187,17 +237,18 @@ impl AgreementView {
 }
 
 fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
+    let exemption_reason = optional_text("vatExemptionReason", input.vat_exemption_reason.as_deref(), REASON_MAX)?;
     let vat = match input.vat {
         VatCategoryGql::Standard25 => VatCategory::Standard25,
-        VatCategoryGql::Exempt => VatCategory::Exempt { reason: input.vat_exemption_reason.unwrap_or_default() },
+        VatCategoryGql::Exempt => VatCategory::Exempt { reason: exemption_reason.unwrap_or_default() },
     };
     Ok(AgreementTerms {
-        title: input.title,
-        contract_reference: input.contract_reference,
+        title: text("title", &input.title, NAME_MAX)?,
+        contract_reference: text("contractReference", &input.contract_reference, REFERENCE_MAX)?,
         buyer: Buyer {
-            name: input.buyer.name,
+            name: text("buyer.name", &input.buyer.name, NAME_MAX)?,
             org_number: org_number("buyer.orgNumber", &input.buyer.org_number)?,
-            reference: input.buyer.reference,
+            reference: text("buyer.reference", &input.buyer.reference, REFERENCE_MAX)?,
         },
         kind: match input.kind {
             AgreementKindGql::TrainingPlaces => AgreementKind::TrainingPlaces,
@@ -206,23 +257,21 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
         // The aggregate, not the parser, rejects an end before the start, so the rule has one home.
         period: DateRange {
             start: date("startDate", &input.start_date)?,
-            end: optional_date("endDate", input.end_date.as_deref())?,
+            end: end_date("endDate", input.end_date.as_deref())?,
         },
         contracted_places: input.contracted_places,
         contract_value: input.contract_value_ore.map(Ore),
         reserved: input.reserved,
         rates: input.rates.into(),
         employment_rate_max_months: input.employment_rate_max_months,
+        after_employment_maximum: match input.after_employment_maximum {
+            AfterEmploymentMaximumGql::TrainingRate => AfterEmploymentMaximum::TrainingRate,
+            AfterEmploymentMaximumGql::Unpaid => AfterEmploymentMaximum::Unpaid,
+        },
         max_months_per_participant: input.max_months_per_participant,
         commission: percent("commissionPercent", &input.commission_percent)?,
         vat,
     })
-}
-
-async fn current(app: &crate::app::App, id: &str) -> Result<AgreementView, AppError> {
-    let agreement = app.agreements().load(id).await?;
-    AgreementView::new(id.to_string(), agreement)
-        .ok_or_else(|| AppError::NotFound(format!("no agreement with id {id}")))
 }
 
 #[derive(Default)]
@@ -231,10 +280,11 @@ pub struct AgreementQuery;
 #[Object]
 impl AgreementQuery {
     async fn agreement(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AgreementView>> {
+        let id = self::id("id", &id)?;
         let found = views::find::<FrameworkAgreement>(app(ctx).db(), views::AGREEMENTS_TABLE, &id)
             .await
             .map_err(AppError::from)?;
-        Ok(found.and_then(|a| AgreementView::new(id.to_string(), a)))
+        Ok(found.and_then(|a| AgreementView::new(id, a)))
     }
 
     /// Every agreement, in the order they were last changed.
@@ -248,17 +298,8 @@ impl AgreementQuery {
 #[derive(Default)]
 pub struct AgreementMutation;
 
-impl AgreementMutation {
-    async fn run(
-        &self,
-        ctx: &Context<'_>,
-        id: &str,
-        command: AgreementCommand,
-    ) -> async_graphql::Result<AgreementView> {
-        let app = app(ctx);
-        app.execute(app.agreements(), id, command, &actor(ctx)).await?;
-        Ok(current(app, id).await?)
-    }
+fn view(id: String, agreement: FrameworkAgreement) -> Result<AgreementView, AppError> {
+    AgreementView::new(id.clone(), agreement).ok_or_else(|| AppError::NotFound(format!("no agreement with id {id}")))
 }
 
 #[Object]
@@ -269,25 +310,28 @@ impl AgreementMutation {
         ctx: &Context<'_>,
         input: RegisterAgreementInput,
     ) -> async_graphql::Result<AgreementView> {
-        let command = AgreementCommand::Register(terms(input)?);
-        self.run(ctx, &uuid::Uuid::new_v4().to_string(), command).await
+        let (id, agreement) = agreements::register_agreement(app(ctx), &actor(ctx), terms(input)?).await?;
+        Ok(view(id, agreement)?)
     }
 
-    /// New rates from a date (e.g. Krokom's cut from 7 500 to 3 000 kr); earlier days keep the old ones.
+    /// New rates from a date (e.g. Krokom's cut from 7 500 to 3 000 kr); earlier days keep the old
+    /// ones, and a rate left out of `rates` carries forward.
     async fn change_agreement_rates(
         &self,
         ctx: &Context<'_>,
         agreement_id: ID,
         effective_from: String,
-        rates: RatesInput,
+        rates: RateChangeInput,
     ) -> async_graphql::Result<AgreementView> {
-        let command = AgreementCommand::ChangeRates {
-            effective_from: date("effectiveFrom", &effective_from)?,
-            rates: rates.into(),
-        };
-        self.run(ctx, &agreement_id, command).await
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let effective_from = date("effectiveFrom", &effective_from)?;
+        let agreement =
+            agreements::change_agreement_rates(app(ctx), &actor(ctx), &agreement_id, effective_from, rates.into())
+                .await?;
+        Ok(view(agreement_id, agreement)?)
     }
 
+    /// More or fewer contracted places from a date; never fewer than members hold on any day.
     async fn change_agreement_capacity(
         &self,
         ctx: &Context<'_>,
@@ -295,9 +339,11 @@ impl AgreementMutation {
         effective_from: String,
         places: u32,
     ) -> async_graphql::Result<AgreementView> {
-        let command =
-            AgreementCommand::ChangeCapacity { effective_from: date("effectiveFrom", &effective_from)?, places };
-        self.run(ctx, &agreement_id, command).await
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let effective_from = date("effectiveFrom", &effective_from)?;
+        let agreement =
+            agreements::change_agreement_capacity(app(ctx), &actor(ctx), &agreement_id, effective_from, places).await?;
+        Ok(view(agreement_id, agreement)?)
     }
 
     async fn extend_agreement(
@@ -306,8 +352,10 @@ impl AgreementMutation {
         agreement_id: ID,
         new_end: String,
     ) -> async_graphql::Result<AgreementView> {
-        let command = AgreementCommand::Extend { new_end: date("newEnd", &new_end)? };
-        self.run(ctx, &agreement_id, command).await
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let new_end = date("newEnd", &new_end)?;
+        let agreement = agreements::extend_agreement(app(ctx), &actor(ctx), &agreement_id, new_end).await?;
+        Ok(view(agreement_id, agreement)?)
     }
 
     async fn terminate_agreement(
@@ -317,8 +365,11 @@ impl AgreementMutation {
         last_day: String,
         reason: String,
     ) -> async_graphql::Result<AgreementView> {
-        let command = AgreementCommand::Terminate { last_day: date("lastDay", &last_day)?, reason };
-        self.run(ctx, &agreement_id, command).await
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let last_day = date("lastDay", &last_day)?;
+        let reason = self::reason("reason", &reason)?;
+        let agreement = agreements::terminate_agreement(app(ctx), &actor(ctx), &agreement_id, last_day, reason).await?;
+        Ok(view(agreement_id, agreement)?)
     }
 
     async fn change_buyer_reference(
@@ -327,6 +378,9 @@ impl AgreementMutation {
         agreement_id: ID,
         reference: String,
     ) -> async_graphql::Result<AgreementView> {
-        self.run(ctx, &agreement_id, AgreementCommand::ChangeBuyerReference { reference }).await
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let reference = text("reference", &reference, REFERENCE_MAX)?;
+        let agreement = agreements::change_buyer_reference(app(ctx), &actor(ctx), &agreement_id, reference).await?;
+        Ok(view(agreement_id, agreement)?)
     }
 }

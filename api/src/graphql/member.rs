@@ -1,10 +1,11 @@
 //! Member enterprises: registering them and keeping their standing up to date.
 
-use super::{actor, app, date, org_number, percent};
-use crate::app::member_id;
+use super::{actor, app};
+use crate::application::input::{date, id, org_number, percent, text, NAME_MAX};
+use crate::application::members::{self, NewMember};
 use crate::error::AppError;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use konsortium_domain::member::{Member, MemberCategory, MemberCommand};
+use konsortium_domain::member::{Member, MemberCategory};
 use konsortium_projections::views;
 
 /// Which rate a member is paid.
@@ -58,7 +59,7 @@ pub struct MemberView {
     /// For display, e.g. "45 %".
     pub target_group_share: String,
     pub target_group_share_basis_points: u32,
-    /// ASF with at least 30 % of staff from the target group (reserverad upphandling).
+    /// ASF with at least 30 % of staff from the target group today (reserverad upphandling).
     pub qualifies_for_reserved: bool,
     pub joined_on: Option<String>,
     pub left_on: Option<String>,
@@ -67,7 +68,9 @@ pub struct MemberView {
 impl MemberView {
     fn new(id: String, member: Member) -> MemberView {
         MemberView {
-            qualifies_for_reserved: member.standing(&id).is_some_and(|s| s.qualifies_for_reserved()),
+            qualifies_for_reserved: member
+                .standing(&id)
+                .is_some_and(|s| s.qualifies_for_reserved_on(crate::application::today())),
             id: ID(id),
             name: member.name,
             org_number: member.org_number.map(|o| o.to_string()).unwrap_or_default(),
@@ -78,14 +81,6 @@ impl MemberView {
             left_on: member.left_on.map(super::iso),
         }
     }
-}
-
-async fn current(app: &crate::app::App, id: &str) -> Result<MemberView, AppError> {
-    let member = app.members().load(id).await?;
-    if !member.is_registered() {
-        return Err(AppError::NotFound(format!("no member with id {id}")));
-    }
-    Ok(MemberView::new(id.to_string(), member))
 }
 
 #[derive(Default)]
@@ -100,21 +95,14 @@ impl MemberQuery {
     }
 
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<MemberView>> {
+        let id = self::id("id", &id)?;
         let found = views::find::<Member>(app(ctx).db(), views::MEMBERS_TABLE, &id).await.map_err(AppError::from)?;
-        Ok(found.map(|m| MemberView::new(id.to_string(), m)))
+        Ok(found.map(|m| MemberView::new(id, m)))
     }
 }
 
 #[derive(Default)]
 pub struct MemberMutation;
-
-impl MemberMutation {
-    async fn run(&self, ctx: &Context<'_>, id: &str, command: MemberCommand) -> async_graphql::Result<MemberView> {
-        let app = app(ctx);
-        app.execute(app.members(), id, command, &actor(ctx)).await?;
-        Ok(current(app, id).await?)
-    }
-}
 
 #[Object]
 impl MemberMutation {
@@ -124,18 +112,19 @@ impl MemberMutation {
         ctx: &Context<'_>,
         input: RegisterMemberInput,
     ) -> async_graphql::Result<MemberView> {
-        let org = org_number("orgNumber", &input.org_number)?;
-        let command = MemberCommand::Register {
-            name: input.name,
+        let new = NewMember {
+            name: text("name", &input.name, NAME_MAX)?,
+            org_number: org_number("orgNumber", &input.org_number)?,
             category: input.category.into(),
             target_group_share: percent("targetGroupSharePercent", &input.target_group_share_percent)?,
             joined_on: date("joinedOn", &input.joined_on)?,
-            org_number: org.clone(),
         };
-        self.run(ctx, &member_id(&org), command).await
+        let (id, member) = members::register_member(app(ctx), &actor(ctx), new).await?;
+        Ok(MemberView::new(id, member))
     }
 
-    /// Records a new share of staff from the target group (it decides eligibility for reserved agreements).
+    /// Records a new share of staff from the target group from a day (it decides eligibility for
+    /// reserved agreements from that day).
     async fn report_target_group_share(
         &self,
         ctx: &Context<'_>,
@@ -143,14 +132,15 @@ impl MemberMutation {
         share_percent: String,
         reported_on: String,
     ) -> async_graphql::Result<MemberView> {
-        let command = MemberCommand::ReportTargetGroupShare {
-            share: percent("sharePercent", &share_percent)?,
-            reported_on: date("reportedOn", &reported_on)?,
-        };
-        self.run(ctx, &member_id, command).await
+        let member_id = id("memberId", &member_id)?;
+        let share = percent("sharePercent", &share_percent)?;
+        let reported_on = date("reportedOn", &reported_on)?;
+        let member = members::report_target_group_share(app(ctx), &actor(ctx), &member_id, share, reported_on).await?;
+        Ok(MemberView::new(member_id, member))
     }
 
-    /// A member proves ASF status (new statutes) or loses it.
+    /// A member proves ASF status (new statutes) or loses it; days before `changedOn` keep the old
+    /// category.
     async fn change_member_category(
         &self,
         ctx: &Context<'_>,
@@ -158,9 +148,11 @@ impl MemberMutation {
         category: MemberCategoryGql,
         changed_on: String,
     ) -> async_graphql::Result<MemberView> {
-        let command =
-            MemberCommand::ChangeCategory { category: category.into(), changed_on: date("changedOn", &changed_on)? };
-        self.run(ctx, &member_id, command).await
+        let member_id = id("memberId", &member_id)?;
+        let changed_on = date("changedOn", &changed_on)?;
+        let member =
+            members::change_member_category(app(ctx), &actor(ctx), &member_id, category.into(), changed_on).await?;
+        Ok(MemberView::new(member_id, member))
     }
 
     async fn member_leaves(
@@ -169,7 +161,8 @@ impl MemberMutation {
         member_id: ID,
         left_on: String,
     ) -> async_graphql::Result<MemberView> {
-        let command = MemberCommand::Leave { left_on: date("leftOn", &left_on)? };
-        self.run(ctx, &member_id, command).await
+        let member_id = id("memberId", &member_id)?;
+        let member = members::member_leaves(app(ctx), &actor(ctx), &member_id, date("leftOn", &left_on)?).await?;
+        Ok(MemberView::new(member_id, member))
     }
 }

@@ -1,11 +1,13 @@
 //! Training places: opened under an allocation, filled by pseudonymous participants, vacated with the
 //! outcome municipalities follow.
 
-use super::{actor, app, date, iso};
+use super::{actor, app, iso};
 use crate::app::App;
+use crate::application::input::{date, id, participant};
+use crate::application::places;
 use crate::error::AppError;
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
-use konsortium_domain::place::{ExitReason, Occupancy, ParticipantId, PlaceCommand, TrainingPlace};
+use konsortium_domain::place::{ExitReason, Occupancy, TrainingPlace};
 use konsortium_projections::views;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -101,14 +103,6 @@ impl PlaceView {
     }
 }
 
-async fn current(app: &App, id: &str) -> Result<PlaceView, AppError> {
-    let place = app.places().load(id).await?;
-    if place.opened_on.is_none() {
-        return Err(AppError::NotFound(format!("no place with id {id}")));
-    }
-    Ok(PlaceView::new(id.to_string(), &place))
-}
-
 /// Places of an agreement (optionally one member's), from the places view.
 pub(crate) async fn places_of(
     app: &App,
@@ -128,9 +122,10 @@ pub struct PlaceQuery;
 #[Object]
 impl PlaceQuery {
     async fn place(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PlaceView>> {
+        let id = self::id("id", &id)?;
         let found =
             views::find::<TrainingPlace>(app(ctx).db(), views::PLACES_TABLE, &id).await.map_err(AppError::from)?;
-        Ok(found.map(|p| PlaceView::new(id.to_string(), &p)))
+        Ok(found.map(|p| PlaceView::new(id, &p)))
     }
 
     /// The places of an agreement, or of one member under it.
@@ -140,7 +135,9 @@ impl PlaceQuery {
         agreement_id: ID,
         member_id: Option<ID>,
     ) -> async_graphql::Result<Vec<PlaceView>> {
-        let places = places_of(app(ctx), &agreement_id, member_id.as_ref().map(|m| m.as_str())).await?;
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let member_id = member_id.map(|m| id("memberId", &m)).transpose()?;
+        let places = places_of(app(ctx), &agreement_id, member_id.as_deref()).await?;
         Ok(places.iter().map(|(id, p)| PlaceView::new(id.clone(), p)).collect())
     }
 }
@@ -148,17 +145,9 @@ impl PlaceQuery {
 #[derive(Default)]
 pub struct PlaceMutation;
 
-impl PlaceMutation {
-    async fn run(&self, ctx: &Context<'_>, id: &str, command: PlaceCommand) -> async_graphql::Result<PlaceView> {
-        let app = app(ctx);
-        app.execute(app.places(), id, command, &actor(ctx)).await?;
-        Ok(current(app, id).await?)
-    }
-}
-
 #[Object]
 impl PlaceMutation {
-    /// Opens a place under an allocation; an allocation cannot have more places open than it grants.
+    /// Opens a place under an allocation; an allocation never has more places open than it grants.
     async fn open_place(
         &self,
         ctx: &Context<'_>,
@@ -166,30 +155,15 @@ impl PlaceMutation {
         allocation_id: ID,
         opened_on: String,
     ) -> async_graphql::Result<PlaceView> {
-        let app = app(ctx);
+        let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
         let opened_on = date("openedOn", &opened_on)?;
-        let split = app.splits().load(&agreement_id).await.map_err(AppError::from)?;
-        let allocation = split.allocation(&allocation_id).ok_or_else(|| {
-            AppError::NotFound(format!("no allocation {} on agreement {}", *allocation_id, *agreement_id))
-        })?;
-        let open_places = places_of(app, &agreement_id, Some(&allocation.member_id))
-            .await?
-            .iter()
-            .filter(|(_, p)| p.allocation_id == allocation.id && p.closed_on.is_none())
-            .count();
-        let command = PlaceCommand::Open {
-            agreement_id: agreement_id.to_string(),
-            member_id: allocation.member_id.clone(),
-            allocation_id: allocation.id.clone(),
-            allocation_period: allocation.period,
-            allocated_places: allocation.on(opened_on).map_or(0, |v| v.places),
-            open_places: u32::try_from(open_places).unwrap_or(u32::MAX),
-            opened_on,
-        };
-        self.run(ctx, &uuid::Uuid::new_v4().to_string(), command).await
+        let (place_id, place) =
+            places::open_place(app(ctx), &actor(ctx), &agreement_id, &allocation_id, opened_on).await?;
+        Ok(PlaceView::new(place_id, &place))
     }
 
-    /// A participant, by pseudonymous id, fills the place from a day.
+    /// A participant, by pseudonymous id, fills the place from a day; a participant holds one place of
+    /// the consortium at a time.
     async fn fill_place(
         &self,
         ctx: &Context<'_>,
@@ -197,8 +171,10 @@ impl PlaceMutation {
         participant_id: String,
         from: String,
     ) -> async_graphql::Result<PlaceView> {
-        let participant = ParticipantId::parse(&participant_id).map_err(|e| AppError::invalid("participantId", e))?;
-        self.run(ctx, &place_id, PlaceCommand::Fill { participant, from: date("from", &from)? }).await
+        let place_id = id("placeId", &place_id)?;
+        let who = participant("participantId", &participant_id)?;
+        let place = places::fill_place(app(ctx), &actor(ctx), &place_id, &who, date("from", &from)?).await?;
+        Ok(PlaceView::new(place_id, &place))
     }
 
     /// The member employs the participant: the agreement's employment rate applies from `from`.
@@ -208,7 +184,9 @@ impl PlaceMutation {
         place_id: ID,
         from: String,
     ) -> async_graphql::Result<PlaceView> {
-        self.run(ctx, &place_id, PlaceCommand::Employ { from: date("from", &from)? }).await
+        let place_id = id("placeId", &place_id)?;
+        let place = places::employ_participant(app(ctx), &actor(ctx), &place_id, date("from", &from)?).await?;
+        Ok(PlaceView::new(place_id, &place))
     }
 
     /// The participant leaves; `lastDay` is the last filled day.
@@ -219,16 +197,22 @@ impl PlaceMutation {
         last_day: String,
         reason: ExitReasonGql,
     ) -> async_graphql::Result<PlaceView> {
-        self.run(ctx, &place_id, PlaceCommand::Vacate { last_day: date("lastDay", &last_day)?, reason: reason.into() })
-            .await
+        let place_id = id("placeId", &place_id)?;
+        let last_day = date("lastDay", &last_day)?;
+        let place = places::vacate_place(app(ctx), &actor(ctx), &place_id, last_day, reason.into()).await?;
+        Ok(PlaceView::new(place_id, &place))
     }
 
+    /// Closes an empty place; `closedOn` is the first day it is no longer open, and its slot is free
+    /// from then.
     async fn close_place(
         &self,
         ctx: &Context<'_>,
         place_id: ID,
         closed_on: String,
     ) -> async_graphql::Result<PlaceView> {
-        self.run(ctx, &place_id, PlaceCommand::Close { closed_on: date("closedOn", &closed_on)? }).await
+        let place_id = id("placeId", &place_id)?;
+        let place = places::close_place(app(ctx), &actor(ctx), &place_id, date("closedOn", &closed_on)?).await?;
+        Ok(PlaceView::new(place_id, &place))
     }
 }

@@ -1,16 +1,13 @@
 //! Monthly reports: members confirm a month computed from their places; staff approve or reject.
 
-use super::place::places_of;
 use super::{actor, app, iso};
-use crate::app::App;
+use crate::application::input::{id, month, reason, text, NAME_MAX, REFERENCE_MAX};
+use crate::application::reports::{self, MonthToReport, Report};
 use crate::error::AppError;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use konsortium_domain::calendar::Month;
 use konsortium_domain::money::Ore;
 use konsortium_domain::reimbursement::rule::RateKind;
-use konsortium_domain::reimbursement::{
-    report_id, DeliveryLine, MonthlyReimbursement, PlaceReport, ReimbursementCommand, ReportInput, ReportStatus,
-};
+use konsortium_domain::reimbursement::{report_id, DeliveryLine, MonthlyReimbursement, ReportStatus};
 use konsortium_projections::views;
 
 #[derive(InputObject)]
@@ -47,6 +44,8 @@ pub enum RateKindGql {
     Employment,
     /// Past the agreement's cap of months per participant: filled but unpaid.
     BeyondCap,
+    /// Employed past the agreement's employment maximum, on an agreement that pays nothing then.
+    BeyondEmploymentMaximum,
 }
 
 #[derive(SimpleObject)]
@@ -137,6 +136,7 @@ impl ReportView {
                                 RateKind::Training => RateKindGql::Training,
                                 RateKind::Employment => RateKindGql::Employment,
                                 RateKind::BeyondCap => RateKindGql::BeyondCap,
+                                RateKind::BeyondEmploymentMaximum => RateKindGql::BeyondEmploymentMaximum,
                             },
                             monthly_rate_ore: s.rate.0,
                         })
@@ -155,52 +155,28 @@ impl ReportView {
     }
 }
 
-async fn current(app: &App, id: &str) -> Result<ReportView, AppError> {
-    let report = app.reports().load(id).await?;
-    ReportView::new(id.to_string(), report).ok_or_else(|| AppError::NotFound(format!("no monthly report {id}")))
+fn view((id, report): Report) -> Result<ReportView, AppError> {
+    ReportView::new(id.clone(), report).ok_or_else(|| AppError::NotFound(format!("no monthly report {id}")))
 }
 
-fn month(text: &str) -> Result<Month, AppError> {
-    Month::parse(text).map_err(|e| AppError::invalid("month", e))
-}
-
-/// Gathers what a report is computed from: the agreement, the member's category, and the stays of
-/// every place the member has under the agreement.
-async fn report_input(app: &App, input: MonthlyReportInput) -> Result<(String, ReportInput), AppError> {
-    let month = month(&input.month)?;
-    let agreement = app.registered_agreement(&input.agreement_id).await?;
-    let member = app.member_standing(&input.member_id).await?;
-    let split = app.splits().load(&input.agreement_id).await?;
-    let mut places = Vec::new();
-    for (place_id, _) in places_of(app, &input.agreement_id, Some(&input.member_id)).await? {
-        let place = app.places().load(&place_id).await?;
-        let Some(allocation_period) =
-            split.allocation(&place.allocation_id).map(|a| a.period).or(place.allocation_period)
-        else {
-            continue;
-        };
-        places.push(PlaceReport { place_id, occupancy: place.occupancy, allocation_period });
-    }
-    let id = report_id(&input.agreement_id, &input.member_id, month);
-    Ok((
-        id,
-        ReportInput {
-            agreement_id: input.agreement_id.to_string(),
-            member_id: input.member_id.to_string(),
-            month,
-            agreement,
-            category: member.category,
-            places,
-            deliveries: input
+impl MonthlyReportInput {
+    fn parse(self) -> Result<MonthToReport, AppError> {
+        Ok(MonthToReport {
+            agreement_id: id("agreementId", &self.agreement_id)?,
+            member_id: id("memberId", &self.member_id)?,
+            month: month("month", &self.month)?,
+            deliveries: self
                 .deliveries
                 .into_iter()
-                .map(|d| DeliveryLine { description: d.description, amount: Ore(d.amount_ore) })
-                .collect(),
-            // The calendar day in UTC; a report sent in the first hours of a Swedish month may be
-            // judged as sent the day before.
-            submitted_on: time::OffsetDateTime::now_utc().date(),
-        },
-    ))
+                .map(|d| {
+                    Ok(DeliveryLine {
+                        description: text("deliveries.description", &d.description, NAME_MAX)?,
+                        amount: Ore(d.amount_ore),
+                    })
+                })
+                .collect::<Result<_, AppError>>()?,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -215,7 +191,8 @@ impl ReportQuery {
         member_id: ID,
         month: String,
     ) -> async_graphql::Result<Option<ReportView>> {
-        let id = report_id(&agreement_id, &member_id, self::month(&month)?);
+        let (agreement_id, member_id) = (id("agreementId", &agreement_id)?, id("memberId", &member_id)?);
+        let id = report_id(&agreement_id, &member_id, self::month("month", &month)?);
         let found = views::find::<MonthlyReimbursement>(app(ctx).db(), views::REPORTS_TABLE, &id)
             .await
             .map_err(AppError::from)?;
@@ -243,29 +220,16 @@ impl ReportQuery {
 #[derive(Default)]
 pub struct ReportMutation;
 
-impl ReportMutation {
-    async fn run(
-        &self,
-        ctx: &Context<'_>,
-        id: &str,
-        command: ReimbursementCommand,
-    ) -> async_graphql::Result<ReportView> {
-        let app = app(ctx);
-        app.execute(app.reports(), id, command, &actor(ctx)).await?;
-        Ok(current(app, id).await?)
-    }
-}
-
 #[Object]
 impl ReportMutation {
-    /// The member confirms a finished month; the amounts come from its places and the agreement.
+    /// The member confirms a finished month (in Swedish time); the amounts come from its places and
+    /// the agreement.
     async fn submit_monthly_report(
         &self,
         ctx: &Context<'_>,
         input: MonthlyReportInput,
     ) -> async_graphql::Result<ReportView> {
-        let (id, input) = report_input(app(ctx), input).await?;
-        self.run(ctx, &id, ReimbursementCommand::Submit(input)).await
+        Ok(view(reports::submit_monthly_report(app(ctx), &actor(ctx), &input.parse()?).await?)?)
     }
 
     /// A new version of an approved month (before it is invoiced); staff approve it again.
@@ -274,12 +238,12 @@ impl ReportMutation {
         ctx: &Context<'_>,
         input: MonthlyReportInput,
     ) -> async_graphql::Result<ReportView> {
-        let (id, input) = report_input(app(ctx), input).await?;
-        self.run(ctx, &id, ReimbursementCommand::Correct(input)).await
+        Ok(view(reports::correct_monthly_report(app(ctx), &actor(ctx), &input.parse()?).await?)?)
     }
 
     async fn approve_monthly_report(&self, ctx: &Context<'_>, report_id: ID) -> async_graphql::Result<ReportView> {
-        self.run(ctx, &report_id, ReimbursementCommand::Approve).await
+        let report_id = id("reportId", &report_id)?;
+        Ok(view(reports::approve_monthly_report(app(ctx), &actor(ctx), &report_id).await?)?)
     }
 
     /// Records that an approved month is on an invoice issued outside Konsortium; from then on the
@@ -290,11 +254,9 @@ impl ReportMutation {
         report_id: ID,
         invoice_number: String,
     ) -> async_graphql::Result<ReportView> {
-        let invoice_id = invoice_number.trim().to_string();
-        if invoice_id.is_empty() {
-            return Err(AppError::invalid("invoiceNumber", "an invoice number is required").into());
-        }
-        self.run(ctx, &report_id, ReimbursementCommand::MarkInvoiced { invoice_id }).await
+        let report_id = id("reportId", &report_id)?;
+        let invoice_number = text("invoiceNumber", &invoice_number, REFERENCE_MAX)?;
+        Ok(view(reports::mark_monthly_report_invoiced(app(ctx), &actor(ctx), &report_id, invoice_number).await?)?)
     }
 
     async fn reject_monthly_report(
@@ -303,6 +265,8 @@ impl ReportMutation {
         report_id: ID,
         reason: String,
     ) -> async_graphql::Result<ReportView> {
-        self.run(ctx, &report_id, ReimbursementCommand::Reject { reason }).await
+        let report_id = id("reportId", &report_id)?;
+        let reason = self::reason("reason", &reason)?;
+        Ok(view(reports::reject_monthly_report(app(ctx), &actor(ctx), &report_id, reason).await?)?)
     }
 }

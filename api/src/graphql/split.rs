@@ -1,14 +1,13 @@
 //! Splitting an agreement across members: places for training-place agreements, roles with a share
 //! of the value for goods and services.
 
-use super::{actor, app, date, iso, optional_date, percent};
-use crate::app::App;
+use super::{actor, app, iso};
+use crate::application::input::{date, end_date, id, percent, text, NAME_MAX};
+use crate::application::split::{self, NewAllocation, Part};
 use crate::error::AppError;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::calendar::DateRange;
-use konsortium_domain::member::MemberStanding;
-use konsortium_domain::split::{Allocation, SplitCommand, SubContractSplit};
+use konsortium_domain::split::{Allocation, SubContractSplit};
 use konsortium_projections::views;
 
 #[derive(InputObject)]
@@ -18,7 +17,7 @@ pub struct AllocatePlacesInput {
     pub places: u32,
     /// `YYYY-MM-DD`
     pub start_date: String,
-    /// `YYYY-MM-DD`; omit to run until the agreement ends.
+    /// `YYYY-MM-DD`; omit (or write 9999-12-31) to run until the agreement ends.
     pub end_date: Option<String>,
 }
 
@@ -52,6 +51,8 @@ pub struct AllocationView {
     pub start_date: String,
     pub end_date: Option<String>,
     pub versions: Vec<AllocationVersionView>,
+    /// Places open under the allocation now.
+    pub open_place_ids: Vec<ID>,
 }
 
 impl From<&Allocation> for AllocationView {
@@ -71,6 +72,7 @@ impl From<&Allocation> for AllocationView {
                     share_basis_points: v.share.basis_points(),
                 })
                 .collect(),
+            open_place_ids: a.places.iter().filter(|p| p.closed_on.is_none()).map(|p| ID(p.place_id.clone())).collect(),
         }
     }
 }
@@ -82,14 +84,6 @@ pub struct SplitView {
     pub allocations: Vec<AllocationView>,
 }
 
-async fn allocation(app: &App, agreement_id: &str, allocation_id: &str) -> Result<AllocationView, AppError> {
-    let split = app.splits().load(agreement_id).await?;
-    split
-        .allocation(allocation_id)
-        .map(AllocationView::from)
-        .ok_or_else(|| AppError::NotFound(format!("no allocation {allocation_id} on agreement {agreement_id}")))
-}
-
 #[derive(Default)]
 pub struct SplitQuery;
 
@@ -97,56 +91,35 @@ pub struct SplitQuery;
 impl SplitQuery {
     /// How an agreement is split across members (empty when nothing is allocated yet).
     async fn split(&self, ctx: &Context<'_>, agreement_id: ID) -> async_graphql::Result<SplitView> {
+        let agreement_id = id("agreementId", &agreement_id)?;
         let split = views::find::<SubContractSplit>(app(ctx).db(), views::SPLITS_TABLE, &agreement_id)
             .await
             .map_err(AppError::from)?
             .unwrap_or_default();
-        Ok(SplitView { allocations: split.allocations.iter().map(AllocationView::from).collect(), agreement_id })
-    }
-}
-
-/// What every new allocation is decided on: a fresh id, the agreement and member as their events
-/// have them now, and the period asked for.
-struct NewAllocation {
-    id: String,
-    agreement: FrameworkAgreement,
-    member: MemberStanding,
-    period: DateRange,
-}
-
-impl NewAllocation {
-    async fn gather(
-        app: &App,
-        agreement_id: &str,
-        member_id: &str,
-        start: &str,
-        end: Option<&str>,
-    ) -> Result<NewAllocation, AppError> {
-        Ok(NewAllocation {
-            id: uuid::Uuid::new_v4().to_string(),
-            period: DateRange { start: date("startDate", start)?, end: optional_date("endDate", end)? },
-            agreement: app.registered_agreement(agreement_id).await?,
-            member: app.member_standing(member_id).await?,
+        Ok(SplitView {
+            allocations: split.allocations.iter().map(AllocationView::from).collect(),
+            agreement_id: ID(agreement_id),
         })
     }
 }
 
+fn new_allocation(
+    agreement_id: &str,
+    member_id: &str,
+    start: &str,
+    end: Option<&str>,
+    part: Part,
+) -> Result<NewAllocation, AppError> {
+    Ok(NewAllocation {
+        agreement_id: id("agreementId", agreement_id)?,
+        member_id: id("memberId", member_id)?,
+        period: DateRange { start: date("startDate", start)?, end: end_date("endDate", end)? },
+        part,
+    })
+}
+
 #[derive(Default)]
 pub struct SplitMutation;
-
-impl SplitMutation {
-    async fn run(
-        &self,
-        ctx: &Context<'_>,
-        agreement_id: &str,
-        allocation_id: &str,
-        command: SplitCommand,
-    ) -> async_graphql::Result<AllocationView> {
-        let app = app(ctx);
-        app.execute(app.splits(), agreement_id, command, &actor(ctx)).await?;
-        Ok(allocation(app, agreement_id, allocation_id).await?)
-    }
-}
 
 #[Object]
 impl SplitMutation {
@@ -157,23 +130,14 @@ impl SplitMutation {
         ctx: &Context<'_>,
         input: AllocatePlacesInput,
     ) -> async_graphql::Result<AllocationView> {
-        let new = NewAllocation::gather(
-            app(ctx),
+        let new = new_allocation(
             &input.agreement_id,
             &input.member_id,
             &input.start_date,
             input.end_date.as_deref(),
-        )
-        .await?;
-        let allocation_id = new.id.clone();
-        let command = SplitCommand::AllocatePlaces {
-            allocation_id: new.id,
-            agreement: new.agreement,
-            member: new.member,
-            places: input.places,
-            period: new.period,
-        };
-        self.run(ctx, &input.agreement_id, &allocation_id, command).await
+            Part::Places(input.places),
+        )?;
+        Ok(AllocationView::from(&split::allocate(app(ctx), &actor(ctx), new).await?))
     }
 
     /// Gives a member a role and a share of a goods-and-services agreement's value; the shares in
@@ -183,26 +147,16 @@ impl SplitMutation {
         ctx: &Context<'_>,
         input: AllocateRoleInput,
     ) -> async_graphql::Result<AllocationView> {
-        let new = NewAllocation::gather(
-            app(ctx),
-            &input.agreement_id,
-            &input.member_id,
-            &input.start_date,
-            input.end_date.as_deref(),
-        )
-        .await?;
-        let allocation_id = new.id.clone();
-        let command = SplitCommand::AllocateRole {
-            allocation_id: new.id,
-            agreement: new.agreement,
-            member: new.member,
-            role: input.role,
+        let part = Part::Role {
+            role: text("role", &input.role, NAME_MAX)?,
             share: percent("sharePercent", &input.share_percent)?,
-            period: new.period,
         };
-        self.run(ctx, &input.agreement_id, &allocation_id, command).await
+        let new =
+            new_allocation(&input.agreement_id, &input.member_id, &input.start_date, input.end_date.as_deref(), part)?;
+        Ok(AllocationView::from(&split::allocate(app(ctx), &actor(ctx), new).await?))
     }
 
+    /// A new number of places from a day; never below the places open then.
     async fn revise_places(
         &self,
         ctx: &Context<'_>,
@@ -211,13 +165,11 @@ impl SplitMutation {
         effective_from: String,
         places: u32,
     ) -> async_graphql::Result<AllocationView> {
-        let command = SplitCommand::RevisePlaces {
-            allocation_id: allocation_id.to_string(),
-            agreement: app(ctx).registered_agreement(&agreement_id).await?,
-            effective_from: date("effectiveFrom", &effective_from)?,
-            places,
-        };
-        self.run(ctx, &agreement_id, &allocation_id, command).await
+        let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
+        let effective_from = date("effectiveFrom", &effective_from)?;
+        let allocation =
+            split::revise_places(app(ctx), &actor(ctx), &agreement_id, &allocation_id, effective_from, places).await?;
+        Ok(AllocationView::from(&allocation))
     }
 
     async fn revise_share(
@@ -228,13 +180,12 @@ impl SplitMutation {
         effective_from: String,
         share_percent: String,
     ) -> async_graphql::Result<AllocationView> {
-        let command = SplitCommand::ReviseShare {
-            allocation_id: allocation_id.to_string(),
-            agreement: app(ctx).registered_agreement(&agreement_id).await?,
-            effective_from: date("effectiveFrom", &effective_from)?,
-            share: percent("sharePercent", &share_percent)?,
-        };
-        self.run(ctx, &agreement_id, &allocation_id, command).await
+        let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
+        let effective_from = date("effectiveFrom", &effective_from)?;
+        let share = percent("sharePercent", &share_percent)?;
+        let allocation =
+            split::revise_share(app(ctx), &actor(ctx), &agreement_id, &allocation_id, effective_from, share).await?;
+        Ok(AllocationView::from(&allocation))
     }
 
     /// Confirms that the role shares of a goods-and-services agreement add up to exactly 100 % on a
@@ -245,11 +196,12 @@ impl SplitMutation {
         agreement_id: ID,
         on: String,
     ) -> async_graphql::Result<SplitView> {
-        let app = app(ctx);
-        app.execute(app.splits(), &agreement_id, SplitCommand::ConfirmShares { on: date("on", &on)? }, &actor(ctx))
-            .await?;
-        let split = app.splits().load(&agreement_id).await.map_err(AppError::from)?;
-        Ok(SplitView { allocations: split.allocations.iter().map(AllocationView::from).collect(), agreement_id })
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let split = split::confirm_shares(app(ctx), &actor(ctx), &agreement_id, date("on", &on)?).await?;
+        Ok(SplitView {
+            allocations: split.allocations.iter().map(AllocationView::from).collect(),
+            agreement_id: ID(agreement_id),
+        })
     }
 
     async fn end_allocation(
@@ -259,10 +211,9 @@ impl SplitMutation {
         allocation_id: ID,
         last_day: String,
     ) -> async_graphql::Result<AllocationView> {
-        let command = SplitCommand::EndAllocation {
-            allocation_id: allocation_id.to_string(),
-            last_day: date("lastDay", &last_day)?,
-        };
-        self.run(ctx, &agreement_id, &allocation_id, command).await
+        let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
+        let last_day = date("lastDay", &last_day)?;
+        let allocation = split::end_allocation(app(ctx), &actor(ctx), &agreement_id, &allocation_id, last_day).await?;
+        Ok(AllocationView::from(&allocation))
     }
 }

@@ -1,6 +1,6 @@
 use super::{
     AgreementCommand, AgreementEvent, AgreementKind, AgreementTerms, CapacityVersion, RateCard, RateVersion,
-    VatCategory,
+    VatCategory, MAX_CAP_MONTHS, MAX_CONTRACT_VALUE, MAX_MONTHLY_RATE, MAX_PLACES,
 };
 use crate::calendar::DateRange;
 use crate::member::MemberCategory;
@@ -43,6 +43,18 @@ pub enum AgreementError {
     ExemptionReasonMissing,
     #[error("a cap of zero months would pay nothing")]
     ZeroMonthCap,
+    #[error("a monthly rate above {max} is not accepted")]
+    RateTooHigh { max: Ore },
+    #[error("an agreement contracts at most {max} places")]
+    TooManyPlaces { max: u32 },
+    #[error("a cap of months may be at most {max}")]
+    CapTooLong { max: u32 },
+    #[error("a contract value above {max} is not accepted")]
+    ContractValueTooHigh { max: Ore },
+    #[error("the buyer's contract reference is required: invoices quote it")]
+    ContractReferenceMissing,
+    #[error("the buyer needs a name")]
+    BuyerNameMissing,
     #[error("{date} is outside the agreement period")]
     OutsidePeriod { date: Date },
     #[error("an extension must end after the current end date")]
@@ -120,11 +132,24 @@ impl FrameworkAgreement {
         if terms.buyer.reference.trim().is_empty() {
             return Err(AgreementError::BuyerReferenceMissing);
         }
+        if terms.contract_reference.trim().is_empty() {
+            return Err(AgreementError::ContractReferenceMissing);
+        }
+        if terms.buyer.name.trim().is_empty() {
+            return Err(AgreementError::BuyerNameMissing);
+        }
         if let Some(end) = terms.period.end.filter(|end| *end < terms.period.start) {
             return Err(AgreementError::EndBeforeStart { start: terms.period.start, end });
         }
         if terms.has_negative_rate() {
             return Err(AgreementError::NegativeRate);
+        }
+        check_rates(&terms.rates)?;
+        if terms.contracted_places > MAX_PLACES {
+            return Err(AgreementError::TooManyPlaces { max: MAX_PLACES });
+        }
+        if terms.contract_value.is_some_and(|v| v > MAX_CONTRACT_VALUE) {
+            return Err(AgreementError::ContractValueTooHigh { max: MAX_CONTRACT_VALUE });
         }
         match terms.kind {
             AgreementKind::TrainingPlaces if terms.contracted_places == 0 => return Err(AgreementError::NoPlaces),
@@ -136,8 +161,12 @@ impl FrameworkAgreement {
         if matches!(&terms.vat, VatCategory::Exempt { reason } if reason.trim().is_empty()) {
             return Err(AgreementError::ExemptionReasonMissing);
         }
-        if terms.employment_rate_max_months == Some(0) || terms.max_months_per_participant == Some(0) {
+        let caps = [terms.employment_rate_max_months, terms.max_months_per_participant];
+        if caps.contains(&Some(0)) {
             return Err(AgreementError::ZeroMonthCap);
+        }
+        if caps.into_iter().flatten().any(|months| months > MAX_CAP_MONTHS) {
+            return Err(AgreementError::CapTooLong { max: MAX_CAP_MONTHS });
         }
         Ok(AgreementEvent::AgreementRegistered(terms))
     }
@@ -145,12 +174,15 @@ impl FrameworkAgreement {
     fn decide(&self, command: AgreementCommand) -> Result<AgreementEvent, AgreementError> {
         match command {
             AgreementCommand::Register(terms) => self.register(terms),
-            AgreementCommand::ChangeRates { effective_from, rates } => {
-                self.active_terms()?;
+            AgreementCommand::ChangeRates { effective_from, change } => {
+                let terms = self.active_terms()?;
                 self.ensure_in_period(effective_from)?;
+                let current = self.rates_on(effective_from).unwrap_or(&terms.rates);
+                let rates = change.applied_to(current);
                 if rates.has_negative() {
                     return Err(AgreementError::NegativeRate);
                 }
+                check_rates(&rates)?;
                 Ok(AgreementEvent::RatesChanged { effective_from, rates })
             }
             AgreementCommand::ChangeCapacity { effective_from, places } => {
@@ -158,6 +190,9 @@ impl FrameworkAgreement {
                     return Err(AgreementError::PlacesOnGoodsAgreement);
                 }
                 self.ensure_in_period(effective_from)?;
+                if places > MAX_PLACES {
+                    return Err(AgreementError::TooManyPlaces { max: MAX_PLACES });
+                }
                 Ok(AgreementEvent::CapacityChanged { effective_from, places })
             }
             AgreementCommand::Extend { new_end } => {
@@ -184,6 +219,13 @@ impl FrameworkAgreement {
             }
         }
     }
+}
+
+fn check_rates(rates: &RateCard) -> Result<(), AgreementError> {
+    if rates.highest() > MAX_MONTHLY_RATE {
+        return Err(AgreementError::RateTooHigh { max: MAX_MONTHLY_RATE });
+    }
+    Ok(())
 }
 
 /// Inserts a version so the list stays sorted; a second version on the same day replaces the first.

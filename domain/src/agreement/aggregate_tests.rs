@@ -1,4 +1,5 @@
 use super::*;
+use crate::agreement::RateChange;
 use crate::examples::{fruit_baskets, krokom_rate_cut, krokom_reserved, ostersund_work_training};
 use cqrs_es::test::TestFramework;
 use time::macros::date;
@@ -86,7 +87,7 @@ fn the_krokom_rate_cut_applies_from_its_effective_date() {
     let (effective_from, rates) = krokom_rate_cut();
     AgreementTest::with(())
         .given(vec![registered(krokom_reserved())])
-        .when(AgreementCommand::ChangeRates { effective_from, rates: rates.clone() })
+        .when(AgreementCommand::ChangeRates { effective_from, change: rates.clone().into() })
         .then_expect_events(vec![AgreementEvent::RatesChanged { effective_from, rates: rates.clone() }]);
 
     let agreement = FrameworkAgreement::from_events([
@@ -103,7 +104,7 @@ fn a_rate_change_outside_the_period_is_rejected() {
     let (_, rates) = krokom_rate_cut();
     AgreementTest::with(())
         .given(vec![registered(krokom_reserved())])
-        .when(AgreementCommand::ChangeRates { effective_from: date!(2019 - 12 - 31), rates })
+        .when(AgreementCommand::ChangeRates { effective_from: date!(2019 - 12 - 31), change: rates.into() })
         .then_expect_error(AgreementError::OutsidePeriod { date: date!(2019 - 12 - 31) });
 }
 
@@ -174,4 +175,77 @@ fn a_zero_month_cap_is_rejected() {
         .given_no_previous_events()
         .when(AgreementCommand::Register(terms))
         .then_expect_error(AgreementError::ZeroMonthCap);
+}
+
+#[test]
+fn a_rate_change_that_leaves_out_the_employment_rate_carries_it_forward() {
+    let change = RateChange { wise: Some(Ore::kr(6_500)), ..RateChange::default() };
+    AgreementTest::with(())
+        .given(vec![registered(ostersund_work_training())])
+        .when(AgreementCommand::ChangeRates { effective_from: date!(2025 - 09 - 01), change })
+        .then_expect_events(vec![AgreementEvent::RatesChanged {
+            effective_from: date!(2025 - 09 - 01),
+            rates: RateCard {
+                wise: Ore::kr(6_500),
+                other_association: Some(Ore::kr(4_000)),
+                employment: Some(Ore::kr(12_000)),
+            },
+        }]);
+}
+
+#[test]
+fn a_rate_change_may_end_the_employment_rate_explicitly() {
+    let change = RateChange { employment: Some(None), ..RateChange::default() };
+    AgreementTest::with(())
+        .given(vec![registered(ostersund_work_training())])
+        .when(AgreementCommand::ChangeRates { effective_from: date!(2025 - 09 - 01), change })
+        .then_expect_events(vec![AgreementEvent::RatesChanged {
+            effective_from: date!(2025 - 09 - 01),
+            rates: RateCard { wise: Ore::kr(6_000), other_association: Some(Ore::kr(4_000)), employment: None },
+        }]);
+}
+
+#[test]
+fn a_rate_above_a_million_kronor_a_month_is_refused() {
+    let mut terms = ostersund_work_training();
+    terms.rates.wise = Ore(i64::MAX);
+    AgreementTest::with(())
+        .given_no_previous_events()
+        .when(AgreementCommand::Register(terms))
+        .then_expect_error(AgreementError::RateTooHigh { max: MAX_MONTHLY_RATE });
+    let change = RateChange { employment: Some(Some(Ore(100_000_001))), ..RateChange::default() };
+    AgreementTest::with(())
+        .given(vec![registered(ostersund_work_training())])
+        .when(AgreementCommand::ChangeRates { effective_from: date!(2025 - 09 - 01), change })
+        .then_expect_error(AgreementError::RateTooHigh { max: MAX_MONTHLY_RATE });
+}
+
+#[test]
+fn more_than_100_000_places_or_a_cap_above_600_months_is_refused() {
+    let mut terms = ostersund_work_training();
+    terms.contracted_places = 4_294_967_295;
+    AgreementTest::with(())
+        .given_no_previous_events()
+        .when(AgreementCommand::Register(terms))
+        .then_expect_error(AgreementError::TooManyPlaces { max: MAX_PLACES });
+    let mut terms = krokom_reserved();
+    terms.max_months_per_participant = Some(2_147_483_647);
+    AgreementTest::with(())
+        .given_no_previous_events()
+        .when(AgreementCommand::Register(terms))
+        .then_expect_error(AgreementError::CapTooLong { max: MAX_CAP_MONTHS });
+    AgreementTest::with(())
+        .given(vec![registered(ostersund_work_training())])
+        .when(AgreementCommand::ChangeCapacity { effective_from: date!(2025 - 01 - 01), places: 100_001 })
+        .then_expect_error(AgreementError::TooManyPlaces { max: MAX_PLACES });
+}
+
+#[test]
+fn an_empty_contract_reference_is_refused() {
+    let mut terms = ostersund_work_training();
+    terms.contract_reference = "  ".into();
+    AgreementTest::with(())
+        .given_no_previous_events()
+        .when(AgreementCommand::Register(terms))
+        .then_expect_error(AgreementError::ContractReferenceMissing);
 }

@@ -1,14 +1,15 @@
-use super::{AgreementTerms, RateCard};
+use super::{AgreementTerms, RateChange};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AgreementCommand {
     Register(AgreementTerms),
-    /// New rates from a date; days before it keep the old rates.
+    /// New rates from a date; days before it keep the old rates, and rates the change leaves out
+    /// carry forward.
     ChangeRates {
         effective_from: Date,
-        rates: RateCard,
+        change: RateChange,
     },
     /// The buyer calls off more or fewer places from a date.
     ChangeCapacity {

@@ -50,8 +50,59 @@ impl RateCard {
     }
 
     pub(super) fn has_negative(&self) -> bool {
-        [Some(self.wise), self.other_association, self.employment].into_iter().flatten().any(Ore::is_negative)
+        self.rates().any(Ore::is_negative)
     }
+
+    pub(super) fn highest(&self) -> Ore {
+        self.rates().max().unwrap_or(Ore::ZERO)
+    }
+
+    fn rates(&self) -> impl Iterator<Item = Ore> {
+        [Some(self.wise), self.other_association, self.employment].into_iter().flatten()
+    }
+}
+
+/// A change to the rate card from a day. A field left out carries the rate in force forward, so a
+/// change of the training rate never silently drops an employed participant to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateChange {
+    pub wise: Option<Ore>,
+    /// `Some(None)`: other associations are no longer admitted from this day.
+    pub other_association: Option<Option<Ore>>,
+    /// `Some(None)`: no employment rate from this day.
+    pub employment: Option<Option<Ore>>,
+}
+
+impl RateChange {
+    /// The card in force after this change to `current`.
+    pub fn applied_to(&self, current: &RateCard) -> RateCard {
+        RateCard {
+            wise: self.wise.unwrap_or(current.wise),
+            other_association: self.other_association.unwrap_or(current.other_association),
+            employment: self.employment.unwrap_or(current.employment),
+        }
+    }
+}
+
+impl From<RateCard> for RateChange {
+    /// Replaces every rate.
+    fn from(card: RateCard) -> RateChange {
+        RateChange {
+            wise: Some(card.wise),
+            other_association: Some(card.other_association),
+            employment: Some(card.employment),
+        }
+    }
+}
+
+/// What is paid for an employed participant once the agreement's employment maximum is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AfterEmploymentMaximum {
+    /// The training rate again, as long as the participant stays (the default).
+    #[default]
+    TrainingRate,
+    /// Nothing: the buyer pays the employment phase only for the agreed months.
+    Unpaid,
 }
 
 /// A rate card in force from a date until the next version: rates change on running contracts
@@ -87,7 +138,11 @@ pub struct AgreementTerms {
     pub rates: RateCard,
     /// How many months the employment rate may be paid per participant ("begränsad tid").
     pub employment_rate_max_months: Option<u32>,
-    /// How many months any rate may be paid per participant (Krokom: at most 3).
+    /// What an employed participant earns after `employment_rate_max_months`.
+    #[serde(default)]
+    pub after_employment_maximum: AfterEmploymentMaximum,
+    /// How many months any rate may be paid per participant and agreement, across places (Krokom: at
+    /// most 3).
     pub max_months_per_participant: Option<u32>,
     /// Provision: the consortium's share of each member's reimbursement.
     pub commission: Percent,

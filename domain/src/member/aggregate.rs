@@ -1,4 +1,4 @@
-use super::{MemberCategory, MemberCommand, MemberEvent, MemberStanding};
+use super::{insert_version, Dated, MemberCategory, MemberCommand, MemberEvent, MemberStanding};
 use crate::money::Percent;
 use crate::org_number::OrgNumber;
 use cqrs_es::event_sink::EventSink;
@@ -14,6 +14,12 @@ pub struct Member {
     pub target_group_share: Percent,
     pub joined_on: Option<Date>,
     pub left_on: Option<Date>,
+    /// Every category with the day it took effect, sorted; `category` is the latest.
+    #[serde(default)]
+    pub categories: Vec<Dated<MemberCategory>>,
+    /// Every reported target-group share with its day, sorted; `target_group_share` is the latest.
+    #[serde(default)]
+    pub shares: Vec<Dated<Percent>>,
 }
 
 /// The member rules a command can break.
@@ -29,6 +35,8 @@ pub enum MemberError {
     AlreadyLeft,
     #[error("a member cannot leave ({left_on}) before it joined ({joined_on})")]
     LeftBeforeJoined { joined_on: Date, left_on: Date },
+    #[error("a change on {date} is before the member joined ({joined_on})")]
+    BeforeJoined { date: Date, joined_on: Date },
 }
 
 impl Member {
@@ -37,12 +45,17 @@ impl Member {
     }
 
     pub fn standing(&self, member_id: &str) -> Option<MemberStanding> {
-        Some(MemberStanding {
-            member_id: member_id.to_string(),
-            category: self.category?,
-            target_group_share: self.target_group_share,
-            active: self.left_on.is_none(),
-        })
+        let joined_on = self.joined_on?;
+        let category = self.category?;
+        let categories = match self.categories.is_empty() {
+            true => vec![Dated { from: joined_on, value: category }],
+            false => self.categories.clone(),
+        };
+        let shares = match self.shares.is_empty() {
+            true => vec![Dated { from: joined_on, value: self.target_group_share }],
+            false => self.shares.clone(),
+        };
+        Some(MemberStanding { member_id: member_id.to_string(), joined_on, left_on: self.left_on, categories, shares })
     }
 
     fn ensure_active(&self) -> Result<(), MemberError> {
@@ -53,6 +66,14 @@ impl Member {
             return Err(MemberError::AlreadyLeft);
         }
         Ok(())
+    }
+
+    /// A change takes effect on a day the member belonged to the consortium.
+    fn ensure_after_joining(&self, date: Date) -> Result<(), MemberError> {
+        match self.joined_on {
+            Some(joined_on) if date < joined_on => Err(MemberError::BeforeJoined { date, joined_on }),
+            _ => Ok(()),
+        }
     }
 
     fn decide(&self, command: MemberCommand) -> Result<MemberEvent, MemberError> {
@@ -69,10 +90,12 @@ impl Member {
             }
             MemberCommand::ReportTargetGroupShare { share, reported_on } => {
                 self.ensure_active()?;
+                self.ensure_after_joining(reported_on)?;
                 Ok(MemberEvent::TargetGroupShareReported { share, reported_on })
             }
             MemberCommand::ChangeCategory { category, changed_on } => {
                 self.ensure_active()?;
+                self.ensure_after_joining(changed_on)?;
                 Ok(MemberEvent::CategoryChanged { category, changed_on })
             }
             MemberCommand::Leave { left_on } => {
@@ -107,9 +130,17 @@ impl Aggregate for Member {
                 self.category = Some(category);
                 self.target_group_share = target_group_share;
                 self.joined_on = Some(joined_on);
+                self.categories = vec![Dated { from: joined_on, value: category }];
+                self.shares = vec![Dated { from: joined_on, value: target_group_share }];
             }
-            MemberEvent::TargetGroupShareReported { share, .. } => self.target_group_share = share,
-            MemberEvent::CategoryChanged { category, .. } => self.category = Some(category),
+            MemberEvent::TargetGroupShareReported { share, reported_on } => {
+                insert_version(&mut self.shares, Dated { from: reported_on, value: share });
+                self.target_group_share = self.shares.last().map_or(share, |v| v.value);
+            }
+            MemberEvent::CategoryChanged { category, changed_on } => {
+                insert_version(&mut self.categories, Dated { from: changed_on, value: category });
+                self.category = self.categories.last().map(|v| v.value);
+            }
             MemberEvent::MemberLeft { left_on } => self.left_on = Some(left_on),
         }
     }
@@ -207,10 +238,13 @@ mod tests {
         let mut member = Member::default();
         member.apply(registered());
         member.apply(MemberEvent::TargetGroupShareReported { share: share("30"), reported_on: date!(2025 - 01 - 01) });
-        assert_eq!(member.standing("m1").map(|s| s.qualifies_for_reserved()), Some(true));
+        let on = date!(2025 - 01 - 15);
+        assert_eq!(member.standing("m1").map(|s| s.qualifies_for_reserved_on(on)), Some(true));
         member
             .apply(MemberEvent::TargetGroupShareReported { share: share("29,99"), reported_on: date!(2025 - 02 - 01) });
-        assert_eq!(member.standing("m1").map(|s| s.qualifies_for_reserved()), Some(false));
+        let standing = member.standing("m1");
+        assert_eq!(standing.as_ref().map(|s| s.qualifies_for_reserved_on(on)), Some(true));
+        assert_eq!(standing.map(|s| s.qualifies_for_reserved_on(date!(2025 - 02 - 01))), Some(false));
     }
 
     #[test]
@@ -221,6 +255,45 @@ mod tests {
             category: MemberCategory::OtherAssociation,
             changed_on: date!(2025 - 01 - 01),
         });
-        assert_eq!(member.standing("m1").map(|s| s.qualifies_for_reserved()), Some(false));
+        assert_eq!(member.standing("m1").map(|s| s.qualifies_for_reserved_on(date!(2025 - 01 - 01))), Some(false));
+    }
+
+    #[test]
+    fn a_category_change_applies_from_its_day_and_not_before() {
+        let mut member = Member::default();
+        member.apply(registered());
+        member.apply(MemberEvent::CategoryChanged {
+            category: MemberCategory::OtherAssociation,
+            changed_on: date!(2025 - 10 - 01),
+        });
+        let standing = member.standing("m1").unwrap_or_else(|| panic!("registered"));
+        assert_eq!(standing.category_on(date!(2025 - 09 - 30)), MemberCategory::Wise);
+        assert_eq!(standing.category_on(date!(2025 - 10 - 01)), MemberCategory::OtherAssociation);
+        assert_eq!(member.category, Some(MemberCategory::OtherAssociation));
+    }
+
+    #[test]
+    fn a_backdated_change_keeps_the_latest_as_current() {
+        let mut member = Member::default();
+        member.apply(registered());
+        member.apply(MemberEvent::TargetGroupShareReported { share: share("50"), reported_on: date!(2025 - 06 - 01) });
+        member.apply(MemberEvent::TargetGroupShareReported { share: share("20"), reported_on: date!(2025 - 03 - 01) });
+        assert_eq!(member.target_group_share, share("50"));
+        let standing = member.standing("m1").unwrap_or_else(|| panic!("registered"));
+        assert_eq!(standing.share_on(date!(2025 - 04 - 01)), share("20"));
+    }
+
+    #[test]
+    fn a_change_before_joining_is_refused() {
+        MemberTest::with(())
+            .given(vec![registered()])
+            .when(MemberCommand::ChangeCategory {
+                category: MemberCategory::OtherAssociation,
+                changed_on: date!(2024 - 08 - 01),
+            })
+            .then_expect_error(MemberError::BeforeJoined {
+                date: date!(2024 - 08 - 01),
+                joined_on: date!(2024 - 09 - 01),
+            });
     }
 }

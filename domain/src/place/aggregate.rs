@@ -49,8 +49,6 @@ pub enum PlaceError {
     NotOpen,
     #[error("the place is closed")]
     Closed,
-    #[error("the allocation grants {allocated} places and {open} are open already")]
-    AllocationFull { allocated: u32, open: u32 },
     #[error("{date} is outside the allocation's period")]
     OutsideAllocation { date: Date },
     #[error("the place is filled by {participant} already")]
@@ -67,6 +65,10 @@ pub enum PlaceError {
     StillFilled,
     #[error("the participant cannot leave ({last_day}) before the employment that started {employed_from}")]
     VacatedBeforeEmployed { last_day: Date, employed_from: Date },
+    #[error("{date} is before the place was opened ({opened_on})")]
+    BeforeOpened { date: Date, opened_on: Date },
+    #[error("the place cannot close on {closed_on}: it was filled until {last_day}")]
+    ClosedDuringStay { closed_on: Date, last_day: Date },
 }
 
 impl TrainingPlace {
@@ -84,23 +86,12 @@ impl TrainingPlace {
 
     fn decide(&self, command: PlaceCommand) -> Result<PlaceEvent, PlaceError> {
         match command {
-            PlaceCommand::Open {
-                agreement_id,
-                member_id,
-                allocation_id,
-                allocation_period,
-                allocated_places,
-                open_places,
-                opened_on,
-            } => {
+            PlaceCommand::Open { agreement_id, member_id, allocation_id, allocation_period, opened_on } => {
                 if self.allocation_period.is_some() {
                     return Err(PlaceError::AlreadyOpen);
                 }
                 if !allocation_period.contains(opened_on) {
                     return Err(PlaceError::OutsideAllocation { date: opened_on });
-                }
-                if open_places >= allocated_places {
-                    return Err(PlaceError::AllocationFull { allocated: allocated_places, open: open_places });
                 }
                 Ok(PlaceEvent::PlaceOpened { agreement_id, member_id, allocation_id, allocation_period, opened_on })
             }
@@ -138,6 +129,12 @@ impl TrainingPlace {
                 if self.current().is_some() {
                     return Err(PlaceError::StillFilled);
                 }
+                if let Some(opened_on) = self.opened_on.filter(|opened_on| closed_on < *opened_on) {
+                    return Err(PlaceError::BeforeOpened { date: closed_on, opened_on });
+                }
+                if let Some(last_day) = self.occupancy.last().and_then(|o| o.to).filter(|last| closed_on <= *last) {
+                    return Err(PlaceError::ClosedDuringStay { closed_on, last_day });
+                }
                 Ok(PlaceEvent::PlaceClosed { closed_on })
             }
         }
@@ -150,6 +147,9 @@ impl TrainingPlace {
         }
         if !period.contains(from) {
             return Err(PlaceError::OutsideAllocation { date: from });
+        }
+        if let Some(opened_on) = self.opened_on.filter(|opened_on| from < *opened_on) {
+            return Err(PlaceError::BeforeOpened { date: from, opened_on });
         }
         if let Some(last_day) = self.occupancy.last().and_then(|o| o.to).filter(|last| from <= *last) {
             return Err(PlaceError::OverlapsPreviousStay { last_day });

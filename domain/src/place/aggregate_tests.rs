@@ -30,40 +30,58 @@ fn filled_by_anna() -> PlaceEvent {
     PlaceEvent::PlaceFilled { participant: anna(), from: date!(2024 - 09 - 11) }
 }
 
-fn open(allocated_places: u32, open_places: u32, opened_on: Date) -> PlaceCommand {
+fn open(opened_on: Date) -> PlaceCommand {
     PlaceCommand::Open {
         agreement_id: "ostersund".into(),
         member_id: "fyndet".into(),
         allocation_id: "fyndet-2024".into(),
         allocation_period: allocation(),
-        allocated_places,
-        open_places,
         opened_on,
     }
 }
 
 #[test]
-fn a_place_is_opened_under_an_allocation_with_room_left() {
-    PlaceTest::with(())
-        .given_no_previous_events()
-        .when(open(3, 2, date!(2024 - 09 - 01)))
-        .then_expect_events(vec![opened()]);
-}
-
-#[test]
-fn an_allocation_cannot_have_more_places_open_than_it_grants() {
-    PlaceTest::with(())
-        .given_no_previous_events()
-        .when(open(3, 3, date!(2024 - 09 - 01)))
-        .then_expect_error(PlaceError::AllocationFull { allocated: 3, open: 3 });
+fn a_place_is_opened_under_an_allocation() {
+    PlaceTest::with(()).given_no_previous_events().when(open(date!(2024 - 09 - 01))).then_expect_events(vec![opened()]);
 }
 
 #[test]
 fn a_place_cannot_open_outside_its_allocation() {
     PlaceTest::with(())
         .given_no_previous_events()
-        .when(open(3, 0, date!(2025 - 09 - 01)))
+        .when(open(date!(2025 - 09 - 01)))
         .then_expect_error(PlaceError::OutsideAllocation { date: date!(2025 - 09 - 01) });
+}
+
+#[test]
+fn a_stay_cannot_start_before_its_place_was_opened() {
+    let opened_in_october = PlaceEvent::PlaceOpened {
+        agreement_id: "ostersund".into(),
+        member_id: "fyndet".into(),
+        allocation_id: "fyndet-2024".into(),
+        allocation_period: allocation(),
+        opened_on: date!(2024 - 10 - 01),
+    };
+    PlaceTest::with(())
+        .given(vec![opened_in_october])
+        .when(PlaceCommand::Fill { participant: anna(), from: date!(2024 - 09 - 11) })
+        .then_expect_error(PlaceError::BeforeOpened { date: date!(2024 - 09 - 11), opened_on: date!(2024 - 10 - 01) });
+}
+
+#[test]
+fn a_place_cannot_close_before_its_last_stay_ended() {
+    let vacated = PlaceEvent::PlaceVacated {
+        participant: anna(),
+        last_day: date!(2024 - 10 - 15),
+        reason: ExitReason::Completed,
+    };
+    PlaceTest::with(())
+        .given(vec![opened(), filled_by_anna(), vacated])
+        .when(PlaceCommand::Close { closed_on: date!(2024 - 10 - 15) })
+        .then_expect_error(PlaceError::ClosedDuringStay {
+            closed_on: date!(2024 - 10 - 15),
+            last_day: date!(2024 - 10 - 15),
+        });
 }
 
 #[test]

@@ -5,16 +5,14 @@ use time::Date;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PlaceCommand {
-    /// Opens a place under an allocation. The application counts the places already open under it.
+    /// Opens a place under an allocation. The slot it takes is the split's to grant
+    /// (`SplitCommand::OpenPlace`), committed together with this.
     Open {
         agreement_id: String,
         member_id: String,
         allocation_id: String,
         /// The allocation's period: the place can be filled only inside it.
         allocation_period: DateRange,
-        /// Places the allocation grants on `opened_on`, and how many are open under it already.
-        allocated_places: u32,
-        open_places: u32,
         opened_on: Date,
     },
     Fill {
@@ -30,6 +28,7 @@ pub enum PlaceCommand {
         last_day: Date,
         reason: ExitReason,
     },
+    /// `closed_on` is the first day the place is no longer open.
     Close {
         closed_on: Date,
     },

@@ -9,6 +9,9 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+/// The largest single delivery a report takes (10 000 000 000 kr): a typing error, not a delivery.
+pub const MAX_DELIVERY: Ore = Ore(1_000_000_000_000);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReportStatus {
     /// Waiting for staff.
@@ -63,7 +66,9 @@ pub enum ReimbursementError {
     PlacesOnGoodsAgreement,
     #[error("a delivery needs a description and an amount of at least 0 öre")]
     InvalidDelivery,
-    #[error("the report's total is too large to be an amount in öre")]
+    #[error("a delivery of more than {max} is not accepted")]
+    DeliveryTooLarge { max: Ore },
+    #[error("the month's amounts add up to more than can be invoiced")]
     AmountTooLarge,
     #[error("{0}")]
     Rule(#[from] RuleError),
@@ -155,6 +160,9 @@ fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
     if input.deliveries.iter().any(|d| d.description.trim().is_empty() || d.amount.is_negative()) {
         return Err(ReimbursementError::InvalidDelivery);
     }
+    if input.deliveries.iter().any(|d| d.amount > MAX_DELIVERY) {
+        return Err(ReimbursementError::DeliveryTooLarge { max: MAX_DELIVERY });
+    }
     let places = input
         .places
         .iter()
@@ -162,7 +170,7 @@ fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
             let paid: Vec<_> = p.occupancy.iter().filter_map(|o| o.within(&p.allocation_period)).collect();
             Ok(PlaceLine {
                 place_id: p.place_id.clone(),
-                month: place_month(&input.agreement, input.category, &paid, input.month)?,
+                month: place_month(&input.agreement, &input.member, &paid, input.month, &input.first_days)?,
             })
         })
         .collect::<Result<Vec<_>, RuleError>>()?;

@@ -1,7 +1,8 @@
 use super::*;
 use crate::agreement::{AgreementEvent, FrameworkAgreement};
 use crate::examples::{fruit_baskets, ostersund_work_training};
-use crate::member::MemberCategory;
+use crate::member::{MemberCategory, MemberStanding};
+use crate::money::Percent;
 use crate::place::{Occupancy, ParticipantId};
 use crate::reimbursement::commands::PlaceReport;
 use crate::reimbursement::events::DeliveryLine;
@@ -36,7 +37,13 @@ fn input() -> ReportInput {
         member_id: "fyndet".into(),
         month: november(),
         agreement: agreement(ostersund_work_training()),
-        category: MemberCategory::Wise,
+        member: MemberStanding::constant(
+            "fyndet",
+            date!(2024 - 01 - 01),
+            MemberCategory::Wise,
+            Percent::from_whole(45),
+        ),
+        first_days: Default::default(),
         places: vec![
             PlaceReport {
                 place_id: "place-1".into(),
@@ -282,4 +289,34 @@ fn deliveries_are_reported_on_goods_agreements_and_places_on_training_agreements
         .given_no_previous_events()
         .when(ReimbursementCommand::Submit(fruit))
         .then_expect_error(ReimbursementError::InvalidDelivery);
+}
+
+fn fruit_february(amounts: &[Ore]) -> ReportInput {
+    let mut fruit = input();
+    fruit.month = Month::parse("2025-02").unwrap_or_else(|e| panic!("{e}"));
+    fruit.submitted_on = date!(2025 - 03 - 03);
+    fruit.agreement = agreement(fruit_baskets());
+    fruit.places = vec![];
+    fruit.deliveries =
+        amounts.iter().map(|amount| DeliveryLine { description: "Packning".into(), amount: *amount }).collect();
+    fruit
+}
+
+#[test]
+fn a_commission_of_exactly_half_an_ore_rounds_up() {
+    // 5 % of 400 010 öre = 20 000,5 öre → 20 001 öre (truncation would give 20 000).
+    let events = ReportTest::with(())
+        .given_no_previous_events()
+        .when(ReimbursementCommand::Submit(fruit_february(&[Ore(400_010)])))
+        .inspect_result();
+    let figures = figures_of(&events.unwrap_or_else(|e| panic!("{e}"))[0]);
+    assert_eq!((figures.total, figures.commission, figures.payout), (Ore(400_010), Ore(20_001), Ore(380_009)));
+}
+
+#[test]
+fn a_delivery_too_large_to_be_real_is_refused_instead_of_overflowing() {
+    ReportTest::with(())
+        .given_no_previous_events()
+        .when(ReimbursementCommand::Submit(fruit_february(&[Ore(i64::MAX), Ore(1)])))
+        .then_expect_error(ReimbursementError::DeliveryTooLarge { max: MAX_DELIVERY });
 }

@@ -1,7 +1,8 @@
 use super::events::DeliveryLine;
+use super::rule::FirstDays;
 use crate::agreement::FrameworkAgreement;
 use crate::calendar::{DateRange, Month};
-use crate::member::MemberCategory;
+use crate::member::MemberStanding;
 use crate::place::Occupancy;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -23,10 +24,14 @@ pub struct ReportInput {
     pub member_id: String,
     pub month: Month,
     pub agreement: FrameworkAgreement,
-    pub category: MemberCategory,
+    /// The member's category history: each day is paid at the category in force that day.
+    pub member: MemberStanding,
     pub places: Vec<PlaceReport>,
+    /// When each participant on the places first came to the agreement, across places.
+    pub first_days: FirstDays,
     /// Goods or services delivered (goods-and-services agreements only).
     pub deliveries: Vec<DeliveryLine>,
+    /// Today in Sweden: a month can be reported once it is over there.
     pub submitted_on: Date,
 }
 

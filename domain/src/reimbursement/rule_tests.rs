@@ -1,6 +1,8 @@
 use super::*;
 use crate::agreement::{AgreementEvent, RateCard};
 use crate::examples::{krokom_rate_cut, krokom_reserved, nordanstig_work_training, ostersund_work_training};
+use crate::member::{Dated, MemberCategory};
+use crate::money::Percent;
 use crate::place::ExitReason;
 use time::macros::date;
 
@@ -24,8 +26,12 @@ fn month(text: &str) -> Month {
     Month::parse(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn member(category: MemberCategory) -> MemberStanding {
+    MemberStanding::constant("fyndet", date!(2020 - 01 - 01), category, Percent::from_whole(45))
+}
+
 fn amount(agreement: &FrameworkAgreement, category: MemberCategory, occupancy: &[Occupancy], m: &str) -> PlaceMonth {
-    place_month(agreement, category, occupancy, month(m)).unwrap_or_else(|e| panic!("{e}"))
+    place_month(agreement, &member(category), occupancy, month(m), &FirstDays::new()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -142,9 +148,10 @@ fn a_category_the_agreement_does_not_admit_is_an_error() {
     assert_eq!(
         place_month(
             &krokom,
-            MemberCategory::OtherAssociation,
+            &member(MemberCategory::OtherAssociation),
             &[stay("p-anna", date!(2024 - 10 - 01), None, None)],
-            month("2024-10")
+            month("2024-10"),
+            &FirstDays::new()
         ),
         Err(RuleError::CategoryNotAdmitted { date: date!(2024 - 10 - 01) })
     );
@@ -171,4 +178,68 @@ fn nordanstig_pays_an_association_5000_kr_then_10000_kr_once_employed() {
         vec![(RateKind::Training, 15, Ore(500_000)), (RateKind::Employment, 15, Ore(1_000_000))]
     );
     assert_eq!(paid.amount, Ore(750_000));
+}
+
+#[test]
+fn a_member_that_changes_category_on_1_october_is_paid_the_asf_rate_for_september() {
+    let mut changed = member(MemberCategory::Wise);
+    changed.categories.push(Dated { from: date!(2024 - 10 - 01), value: MemberCategory::OtherAssociation });
+    let anna = [stay("p-anna", date!(2024 - 09 - 01), None, None)];
+    let paid = |m: &str| {
+        place_month(&ostersund(), &changed, &anna, month(m), &FirstDays::new()).unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(paid("2024-09").amount, Ore(600_000));
+    assert_eq!(paid("2024-10").amount, Ore(400_000));
+}
+
+#[test]
+fn a_category_change_mid_month_splits_the_month_by_days() {
+    // November 2024: 15 days as ASF at 6 000 kr, 15 as association at 4 000 kr = 500 000 öre.
+    let mut changed = member(MemberCategory::Wise);
+    changed.categories.push(Dated { from: date!(2024 - 11 - 16), value: MemberCategory::OtherAssociation });
+    let anna = [stay("p-anna", date!(2024 - 09 - 01), None, None)];
+    let paid = place_month(&ostersund(), &changed, &anna, month("2024-11"), &FirstDays::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(paid.amount, Ore(500_000));
+}
+
+#[test]
+fn a_member_that_lost_asf_status_is_still_paid_for_the_months_it_had_it() {
+    let krokom = agreement(vec![AgreementEvent::AgreementRegistered(krokom_reserved())]);
+    let mut changed = member(MemberCategory::Wise);
+    changed.categories.push(Dated { from: date!(2024 - 11 - 01), value: MemberCategory::OtherAssociation });
+    let david = [stay("p-david", date!(2024 - 10 - 16), None, None)];
+    let october = place_month(&krokom, &changed, &david, month("2024-10"), &FirstDays::new());
+    assert_eq!(october.map(|p| p.amount), Ok(Ore(387_097)));
+    let november = place_month(&krokom, &changed, &david, month("2024-11"), &FirstDays::new());
+    assert_eq!(november, Err(RuleError::CategoryNotAdmitted { date: date!(2024 - 11 - 01) }));
+}
+
+#[test]
+fn the_months_cap_counts_from_the_first_day_on_the_agreement_not_on_this_place() {
+    // Krokom pays at most 3 months. David came to the agreement on 16 October on another place and
+    // moved to this one on 1 December: January is paid only until the 15th.
+    let krokom = agreement(vec![AgreementEvent::AgreementRegistered(krokom_reserved())]);
+    let david = [stay("p-david", date!(2024 - 12 - 01), None, None)];
+    let first_days = FirstDays::from([(participant("p-david"), date!(2024 - 10 - 16))]);
+    let paid = place_month(&krokom, &member(MemberCategory::Wise), &david, month("2025-01"), &first_days)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        paid.segments.iter().map(|s| (s.kind, s.days)).collect::<Vec<_>>(),
+        vec![(RateKind::Training, 15), (RateKind::BeyondCap, 16)]
+    );
+}
+
+#[test]
+fn an_agreement_may_pay_nothing_after_the_employment_maximum() {
+    // Östersund pays 12 000 kr for at most 6 months of employment; employed from 1 October 2024, the
+    // maximum ends 31 March 2025. With `Unpaid`, April earns nothing; by default it earns 6 000 kr.
+    let occupancy = [stay("p-bo", date!(2024 - 09 - 01), None, Some(date!(2024 - 10 - 01)))];
+    assert_eq!(amount(&ostersund(), MemberCategory::Wise, &occupancy, "2025-04").amount, Ore(600_000));
+    let mut terms = ostersund_work_training();
+    terms.after_employment_maximum = AfterEmploymentMaximum::Unpaid;
+    let unpaid = agreement(vec![AgreementEvent::AgreementRegistered(terms)]);
+    let april = amount(&unpaid, MemberCategory::Wise, &occupancy, "2025-04");
+    assert_eq!((april.amount, april.segments[0].kind), (Ore::ZERO, RateKind::BeyondEmploymentMaximum));
+    assert_eq!(amount(&unpaid, MemberCategory::Wise, &occupancy, "2025-03").amount, Ore(1_200_000));
 }

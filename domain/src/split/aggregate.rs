@@ -1,12 +1,12 @@
 use super::{SplitCommand, SplitEvent};
 use crate::agreement::{AgreementKind, FrameworkAgreement};
 use crate::calendar::DateRange;
-use crate::member::{MemberCategory, MemberStanding};
+use crate::member::MemberStanding;
 use crate::money::Percent;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration};
+use time::Date;
 
 /// What an allocation grants from a date until the next version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,21 @@ pub struct AllocationVersion {
     pub share: Percent,
 }
 
+/// A place open under an allocation: it holds one of the allocation's slots on every day it is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPlace {
+    pub place_id: String,
+    pub opened_on: Date,
+    /// The first day the place is no longer open.
+    pub closed_on: Option<Date>,
+}
+
+impl OpenPlace {
+    fn is_open_on(&self, date: Date) -> bool {
+        self.opened_on <= date && self.closed_on.is_none_or(|closed| date < closed)
+    }
+}
+
 /// One member's part of the agreement, with every revision kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
@@ -27,6 +42,9 @@ pub struct Allocation {
     pub role: Option<String>,
     pub period: DateRange,
     pub versions: Vec<AllocationVersion>,
+    /// Places opened under the allocation, oldest first.
+    #[serde(default)]
+    pub places: Vec<OpenPlace>,
 }
 
 impl Allocation {
@@ -38,10 +56,24 @@ impl Allocation {
         self.versions.iter().rev().find(|v| v.effective_from <= date).copied()
     }
 
-    /// The days on which what the allocation grants may change.
+    /// Places open under the allocation on a day (within its period).
+    pub fn open_places_on(&self, date: Date) -> u32 {
+        if !self.period.contains(date) {
+            return 0;
+        }
+        let open = self.places.iter().filter(|p| p.is_open_on(date)).count();
+        u32::try_from(open).unwrap_or(u32::MAX)
+    }
+
+    /// The days on which what the allocation grants, or how many places it has open, may change.
     fn boundaries(&self) -> impl Iterator<Item = Date> + '_ {
-        let end = self.period.end.map(|end| end + Duration::days(1));
-        self.versions.iter().map(|v| v.effective_from).chain(std::iter::once(self.period.start)).chain(end)
+        let end = self.period.end.and_then(|end| end.next_day());
+        self.versions
+            .iter()
+            .map(|v| v.effective_from)
+            .chain(self.places.iter().map(|p| p.opened_on))
+            .chain(std::iter::once(self.period.start))
+            .chain(end)
     }
 }
 
@@ -88,6 +120,20 @@ pub enum SplitError {
     AlreadyEnded,
     #[error("on {date} the shares of the value add up to {},{:02} %, not 100 %", total_basis_points / 100, total_basis_points % 100)]
     SharesIncomplete { date: Date, total_basis_points: u32 },
+    #[error("on {date} the allocation grants {allocated} places and {open} are open already")]
+    AllocationFull { date: Date, allocated: u32, open: u32 },
+    #[error("on {date} the allocation would grant {allocated} places but {open} are open")]
+    OpenPlacesExceedAllocation { date: Date, allocated: u32, open: u32 },
+    #[error("a place is opened under an allocation of places, not a role")]
+    NotAPlaceAllocation,
+    #[error("this place is already open")]
+    PlaceAlreadyOpen,
+    #[error("no open place with this id under the split")]
+    UnknownPlace,
+    #[error("a place cannot close ({closed_on}) before it opened ({opened_on})")]
+    ClosedBeforeOpened { opened_on: Date, closed_on: Date },
+    #[error("on {date} members hold {allocated} places; the capacity cannot be cut to {contracted}")]
+    CapacityBelowAllocated { date: Date, allocated: u32, contracted: u32 },
 }
 
 impl SubContractSplit {
@@ -97,18 +143,25 @@ impl SubContractSplit {
 
     /// Places all members hold on a day.
     pub fn places_on(&self, date: Date) -> u32 {
-        self.allocations.iter().filter_map(|a| a.on(date)).map(|v| v.places).sum()
+        self.allocations.iter().filter_map(|a| a.on(date)).fold(0u32, |sum, v| sum.saturating_add(v.places))
     }
 
     /// Places one member holds on a day, over all its allocations.
     pub fn places_allocated_to(&self, member_id: &str, date: Date) -> u32 {
-        self.allocations.iter().filter(|a| a.member_id == member_id).filter_map(|a| a.on(date)).map(|v| v.places).sum()
+        self.allocations
+            .iter()
+            .filter(|a| a.member_id == member_id)
+            .filter_map(|a| a.on(date))
+            .fold(0u32, |sum, v| sum.saturating_add(v.places))
     }
 
     /// Sum of the shares of the value in force on a day, in basis points; the split is complete at
     /// 10 000 (100 %) and the rules keep it from going above.
     pub fn share_total_on(&self, date: Date) -> u32 {
-        self.allocations.iter().filter_map(|a| a.on(date)).map(|v| v.share.basis_points()).sum()
+        self.allocations
+            .iter()
+            .filter_map(|a| a.on(date))
+            .fold(0u32, |sum, v| sum.saturating_add(v.share.basis_points()))
     }
 
     /// Whether every part of a goods-and-services contract has a member on a day.
@@ -146,8 +199,16 @@ impl SubContractSplit {
                 if places == 0 {
                     return Err(SplitError::NothingAllocated);
                 }
-                let event = SplitEvent::PlacesRevised { allocation_id, effective_from, places };
-                self.checked(event, &agreement, DateRange { start: effective_from, end: period.end })
+                let event = SplitEvent::PlacesRevised { allocation_id: allocation_id.clone(), effective_from, places };
+                let event = self.checked(event, &agreement, DateRange { start: effective_from, end: period.end })?;
+                let mut after = self.clone();
+                after.apply(event.clone());
+                match after.allocation(&allocation_id).and_then(|a| a.first_day_over(effective_from)) {
+                    Some((date, allocated, open)) => {
+                        Err(SplitError::OpenPlacesExceedAllocation { date, allocated, open })
+                    }
+                    None => Ok(event),
+                }
             }
             SplitCommand::ReviseShare { allocation_id, agreement, effective_from, share } => {
                 let period =
@@ -168,6 +229,29 @@ impl SubContractSplit {
                 }
                 Ok(SplitEvent::AllocationEnded { allocation_id, last_day })
             }
+            SplitCommand::OpenPlace { allocation_id, place_id, opened_on } => {
+                self.open_place(allocation_id, place_id, opened_on)
+            }
+            SplitCommand::ClosePlace { place_id, closed_on } => {
+                let (_, place) = self.open_place_by_id(&place_id).ok_or(SplitError::UnknownPlace)?;
+                if place.closed_on.is_some() {
+                    return Err(SplitError::UnknownPlace);
+                }
+                if closed_on < place.opened_on {
+                    return Err(SplitError::ClosedBeforeOpened { opened_on: place.opened_on, closed_on });
+                }
+                Ok(SplitEvent::PlaceClosed { place_id, closed_on })
+            }
+            SplitCommand::AdoptCapacity { agreement, effective_from, places } => {
+                let event = SplitEvent::CapacityAdopted { effective_from, places };
+                let range = DateRange { start: effective_from, end: agreement.period().and_then(|p| p.end) };
+                match self.checked(event, &agreement, range) {
+                    Err(SplitError::ExceedsContractedPlaces { date, allocated, contracted }) => {
+                        Err(SplitError::CapacityBelowAllocated { date, allocated, contracted })
+                    }
+                    other => other,
+                }
+            }
             SplitCommand::ConfirmShares { on } => {
                 if !self.shares_complete_on(on) {
                     return Err(SplitError::SharesIncomplete { date: on, total_basis_points: self.share_total_on(on) });
@@ -175,6 +259,33 @@ impl SubContractSplit {
                 Ok(SplitEvent::SharesConfirmed { on })
             }
         }
+    }
+
+    fn open_place_by_id(&self, place_id: &str) -> Option<(&Allocation, &OpenPlace)> {
+        self.allocations.iter().find_map(|a| a.places.iter().find(|p| p.place_id == place_id).map(|p| (a, p)))
+    }
+
+    /// A place takes a slot only if, on every day from its opening, the places open under the
+    /// allocation stay within what it grants.
+    fn open_place(&self, allocation_id: String, place_id: String, opened_on: Date) -> Result<SplitEvent, SplitError> {
+        let allocation = self.allocation(&allocation_id).ok_or(SplitError::UnknownAllocation)?;
+        if allocation.role.is_some() {
+            return Err(SplitError::NotAPlaceAllocation);
+        }
+        if self.open_place_by_id(&place_id).is_some() {
+            return Err(SplitError::PlaceAlreadyOpen);
+        }
+        if !allocation.period.contains(opened_on) {
+            return Err(SplitError::OutsideAllocation { date: opened_on });
+        }
+        let event = SplitEvent::PlaceOpened { allocation_id: allocation_id.clone(), place_id, opened_on };
+        let mut after = self.clone();
+        after.apply(event.clone());
+        let allocation = after.allocation(&allocation_id).ok_or(SplitError::UnknownAllocation)?;
+        if let Some((date, allocated, open)) = allocation.first_day_over(opened_on) {
+            return Err(SplitError::AllocationFull { date, allocated, open: open.saturating_sub(1) });
+        }
+        Ok(event)
     }
 
     /// The checks every new allocation passes; returns the period with an open end closed at the
@@ -194,10 +305,10 @@ impl SubContractSplit {
         if self.allocation(allocation_id).is_some() {
             return Err(SplitError::DuplicateAllocation);
         }
-        if !member.active {
+        if !member.is_active() {
             return Err(SplitError::MemberInactive);
         }
-        if terms.reserved && !member.qualifies_for_reserved() {
+        if terms.reserved && !member.qualifies_for_reserved_on(period.start) {
             return Err(SplitError::MemberNotQualifiedForReserved);
         }
         if let Some(end) = period.end.filter(|end| *end < period.start) {
@@ -210,14 +321,15 @@ impl SubContractSplit {
                 return Err(SplitError::OutsideAgreementPeriod { date });
             }
         }
-        // Rates are time-versioned: the member's category must be paid on every day of the allocation,
-        // so each rate version in force during it is checked, not only the one registered first.
-        let rate_days = agreement.rate_history.iter().map(|v| v.effective_from).filter(|d| period.contains(*d));
-        if member.category == MemberCategory::OtherAssociation
-            && kind == AgreementKind::TrainingPlaces
-            && std::iter::once(period.start)
-                .chain(rate_days)
-                .any(|day| agreement.training_rate_on(day, member.category).is_none())
+        // Rates and the member's category are both time-versioned: the category in force must be paid
+        // on every day of the allocation, so each day either can change on is checked.
+        let rate_days = agreement.rate_history.iter().map(|v| v.effective_from);
+        let change_days = std::iter::once(period.start)
+            .chain(rate_days)
+            .chain(member.category_changes_from(period.start))
+            .filter(|d| period.contains(*d));
+        if kind == AgreementKind::TrainingPlaces
+            && change_days.into_iter().any(|day| agreement.training_rate_on(day, member.category_on(day)).is_none())
         {
             return Err(SplitError::CategoryNotAdmitted);
         }
@@ -303,6 +415,7 @@ impl Aggregate for SubContractSplit {
                         places,
                         share: Percent::default(),
                     }],
+                    places: Vec::new(),
                 });
             }
             SplitEvent::RoleAllocated { allocation_id, member_id, role, share, period } => {
@@ -312,6 +425,7 @@ impl Aggregate for SubContractSplit {
                     role: Some(role),
                     period,
                     versions: vec![AllocationVersion { effective_from: period.start, places: 0, share }],
+                    places: Vec::new(),
                 });
             }
             SplitEvent::PlacesRevised { allocation_id, effective_from, places } => {
@@ -326,7 +440,36 @@ impl Aggregate for SubContractSplit {
                 }
             }
             SplitEvent::SharesConfirmed { on } => self.confirmed_complete_on.push(on),
+            SplitEvent::PlaceOpened { allocation_id, place_id, opened_on } => {
+                if let Some(allocation) = self.allocations.iter_mut().find(|a| a.id == allocation_id) {
+                    allocation.places.push(OpenPlace { place_id, opened_on, closed_on: None });
+                }
+            }
+            SplitEvent::PlaceClosed { place_id, closed_on } => {
+                let place =
+                    self.allocations.iter_mut().flat_map(|a| a.places.iter_mut()).find(|p| p.place_id == place_id);
+                if let Some(place) = place {
+                    place.closed_on = Some(closed_on);
+                }
+            }
+            // The capacity itself lives on the agreement; the split records that it checked it.
+            SplitEvent::CapacityAdopted { .. } => {}
         }
+    }
+}
+
+impl Allocation {
+    /// The first day from `from` on which more places are open than the allocation grants, with the
+    /// places granted and open that day.
+    fn first_day_over(&self, from: Date) -> Option<(Date, u32, u32)> {
+        let mut days: Vec<Date> = self.boundaries().filter(|d| *d >= from).chain(std::iter::once(from)).collect();
+        days.sort();
+        days.dedup();
+        days.into_iter().find_map(|date| {
+            let allocated = self.on(date).map_or(0, |v| v.places);
+            let open = self.open_places_on(date);
+            (open > allocated).then_some((date, allocated, open))
+        })
     }
 }
 

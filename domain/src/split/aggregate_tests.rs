@@ -21,7 +21,7 @@ fn fruit() -> FrameworkAgreement {
 }
 
 fn member(id: &str, category: MemberCategory, share: u32) -> MemberStanding {
-    MemberStanding { member_id: id.into(), category, target_group_share: Percent::from_whole(share), active: true }
+    MemberStanding::constant(id, date!(2024 - 01 - 01), category, Percent::from_whole(share))
 }
 
 fn fyndet() -> MemberStanding {
@@ -185,7 +185,7 @@ fn an_association_is_not_allocated_where_the_agreement_pays_it_nothing() {
 #[test]
 fn a_member_that_left_gets_no_allocation() {
     let mut left = fyndet();
-    left.active = false;
+    left.left_on = Some(date!(2024 - 06 - 30));
     SplitTest::with(())
         .given_no_previous_events()
         .when(allocate("a1", left, 2, whole_agreement()))
@@ -373,4 +373,119 @@ fn an_association_is_not_allocated_across_a_rate_change_that_stops_paying_it() {
             period: DateRange { start: date!(2025 - 01 - 01), end: Some(date!(2025 - 12 - 31)) },
         }],
     );
+}
+
+fn with_allocation(places: u32) -> Vec<SplitEvent> {
+    vec![allocated("a1", "fyndet", places, date!(2024 - 09 - 01))]
+}
+
+fn place_opened(place: &str, on: Date) -> SplitEvent {
+    SplitEvent::PlaceOpened { allocation_id: "a1".into(), place_id: place.into(), opened_on: on }
+}
+
+fn open_place(place: &str, on: Date) -> SplitCommand {
+    SplitCommand::OpenPlace { allocation_id: "a1".into(), place_id: place.into(), opened_on: on }
+}
+
+#[test]
+fn a_place_takes_a_free_slot_of_its_allocation() {
+    SplitTest::with(())
+        .given(with_allocation(2))
+        .when(open_place("p1", date!(2024 - 09 - 01)))
+        .then_expect_events(vec![place_opened("p1", date!(2024 - 09 - 01))]);
+}
+
+#[test]
+fn the_last_slot_of_an_allocation_is_taken_once() {
+    let mut given = with_allocation(2);
+    given.extend([place_opened("p1", date!(2024 - 09 - 01)), place_opened("p2", date!(2024 - 10 - 01))]);
+    SplitTest::with(())
+        .given(given)
+        .when(open_place("p3", date!(2024 - 09 - 15)))
+        .then_expect_error(SplitError::AllocationFull { date: date!(2024 - 10 - 01), allocated: 2, open: 2 });
+}
+
+#[test]
+fn a_closed_place_frees_its_slot_from_the_day_it_closed() {
+    let mut given = with_allocation(1);
+    given.extend([
+        place_opened("p1", date!(2024 - 09 - 01)),
+        SplitEvent::PlaceClosed { place_id: "p1".into(), closed_on: date!(2024 - 12 - 01) },
+    ]);
+    SplitTest::with(())
+        .given(given.clone())
+        .when(open_place("p2", date!(2024 - 11 - 30)))
+        .then_expect_error(SplitError::AllocationFull { date: date!(2024 - 11 - 30), allocated: 1, open: 1 });
+    SplitTest::with(())
+        .given(given)
+        .when(open_place("p2", date!(2024 - 12 - 01)))
+        .then_expect_events(vec![place_opened("p2", date!(2024 - 12 - 01))]);
+}
+
+#[test]
+fn an_allocation_cannot_be_revised_below_its_open_places() {
+    let mut given = with_allocation(3);
+    given.extend([place_opened("p1", date!(2024 - 09 - 01)), place_opened("p2", date!(2024 - 09 - 01))]);
+    SplitTest::with(())
+        .given(given)
+        .when(SplitCommand::RevisePlaces {
+            allocation_id: "a1".into(),
+            agreement: ostersund(),
+            effective_from: date!(2025 - 01 - 01),
+            places: 1,
+        })
+        .then_expect_error(SplitError::OpenPlacesExceedAllocation {
+            date: date!(2025 - 01 - 01),
+            allocated: 1,
+            open: 2,
+        });
+}
+
+#[test]
+fn a_capacity_cut_below_the_places_members_hold_is_refused() {
+    let cut = agreement(vec![
+        AgreementEvent::AgreementRegistered(ostersund_work_training()),
+        AgreementEvent::CapacityChanged { effective_from: date!(2025 - 01 - 01), places: 2 },
+    ]);
+    SplitTest::with(())
+        .given(with_allocation(8))
+        .when(SplitCommand::AdoptCapacity { agreement: cut, effective_from: date!(2025 - 01 - 01), places: 2 })
+        .then_expect_error(SplitError::CapacityBelowAllocated {
+            date: date!(2025 - 01 - 01),
+            allocated: 8,
+            contracted: 2,
+        });
+}
+
+#[test]
+fn a_capacity_cut_that_leaves_room_for_the_allocations_is_adopted() {
+    let cut = agreement(vec![
+        AgreementEvent::AgreementRegistered(ostersund_work_training()),
+        AgreementEvent::CapacityChanged { effective_from: date!(2025 - 01 - 01), places: 8 },
+    ]);
+    SplitTest::with(())
+        .given(with_allocation(8))
+        .when(SplitCommand::AdoptCapacity { agreement: cut, effective_from: date!(2025 - 01 - 01), places: 8 })
+        .then_expect_events(vec![SplitEvent::CapacityAdopted { effective_from: date!(2025 - 01 - 01), places: 8 }]);
+}
+
+#[test]
+fn a_member_that_became_an_association_is_not_allocated_on_an_asf_only_agreement() {
+    let mut member = fyndet();
+    member
+        .categories
+        .push(crate::member::Dated { from: date!(2025 - 01 - 01), value: MemberCategory::OtherAssociation });
+    let mut terms = ostersund_work_training();
+    terms.reserved = false;
+    terms.rates.other_association = None;
+    SplitTest::with(())
+        .given_no_previous_events()
+        .when(SplitCommand::AllocatePlaces {
+            allocation_id: "a1".into(),
+            agreement: agreement(vec![AgreementEvent::AgreementRegistered(terms)]),
+            member,
+            places: 2,
+            period: whole_agreement(),
+        })
+        .then_expect_error(SplitError::CategoryNotAdmitted);
 }

@@ -12,6 +12,9 @@ pub enum SplitEvent {
     ShareRevised { allocation_id: String, effective_from: Date, share: Percent },
     AllocationEnded { allocation_id: String, last_day: Date },
     SharesConfirmed { on: Date },
+    PlaceOpened { allocation_id: String, place_id: String, opened_on: Date },
+    PlaceClosed { place_id: String, closed_on: Date },
+    CapacityAdopted { effective_from: Date, places: u32 },
 }
 
 impl DomainEvent for SplitEvent {
@@ -23,6 +26,9 @@ impl DomainEvent for SplitEvent {
             SplitEvent::ShareRevised { .. } => "ShareRevised",
             SplitEvent::AllocationEnded { .. } => "AllocationEnded",
             SplitEvent::SharesConfirmed { .. } => "SharesConfirmed",
+            SplitEvent::PlaceOpened { .. } => "PlaceOpened",
+            SplitEvent::PlaceClosed { .. } => "PlaceClosed",
+            SplitEvent::CapacityAdopted { .. } => "CapacityAdopted",
         }
         .to_string()
     }

@@ -8,6 +8,6 @@ mod aggregate;
 mod commands;
 mod events;
 
-pub use aggregate::{Allocation, AllocationVersion, SplitError, SubContractSplit};
+pub use aggregate::{Allocation, AllocationVersion, OpenPlace, SplitError, SubContractSplit};
 pub use commands::SplitCommand;
 pub use events::SplitEvent;

@@ -1,0 +1,132 @@
+//! The requests a consortium's month is made of, over GraphQL, for tests that need a few of them
+//! before the one they are about.
+
+use crate::TestApp;
+use serde_json::{json, Value};
+
+/// A registered member's id (the request must succeed).
+pub async fn member(server: &TestApp, name: &str, org: &str, category: &str, share: &str) -> String {
+    let data = server
+        .ok(
+            "mutation($m: RegisterMemberInput!) { registerMember(input: $m) { id } }",
+            json!({ "m": { "name": name, "orgNumber": org, "category": category, "targetGroupSharePercent": share, "joinedOn": "2024-01-01" } }),
+        )
+        .await;
+    data["registerMember"]["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// Returbutiken Fyndet, an ASF with 45 % of its staff from the target group.
+pub async fn fyndet(server: &TestApp) -> String {
+    member(server, "Returbutiken Fyndet", "716422-1231", "ASF", "45").await
+}
+
+/// Östersund's reserved agreement as an input: 13 places, 6 000 kr a month, 4 000 kr for other
+/// associations, 12 000 kr employed for at most 6 months, 5 % commission, exempt from VAT.
+pub fn ostersund_input() -> Value {
+    json!({
+        "title": "Arbetsträning", "contractReference": "RA-2024-AME-01",
+        "buyer": { "name": "Östersunds kommun", "orgNumber": "212000-2411", "reference": "AME-ARBETSTRANING" },
+        "kind": "TRAINING_PLACES", "startDate": "2024-09-01", "endDate": "2027-08-31", "contractedPlaces": 13,
+        "reserved": true, "rates": { "asfOre": 600000, "otherAssociationOre": 400000, "employmentOre": 1200000 },
+        "employmentRateMaxMonths": 6, "commissionPercent": "5", "vat": "EXEMPT", "vatExemptionReason": "Arbetsmarknadsinsats"
+    })
+}
+
+/// Krokom's agreement as an input: 8 places at 7 500 kr for at most 3 months per participant.
+pub fn krokom_input() -> Value {
+    json!({
+        "title": "Reserverat kontrakt arbetsträning", "contractReference": "KK-2020-15",
+        "buyer": { "name": "Krokoms kommun", "orgNumber": "212000-2429", "reference": "SOC-FRISTAD" },
+        "kind": "TRAINING_PLACES", "startDate": "2020-01-01", "endDate": "2034-12-31", "contractedPlaces": 8,
+        "reserved": true, "rates": { "asfOre": 750000 }, "maxMonthsPerParticipant": 3,
+        "commissionPercent": "5", "vat": "EXEMPT", "vatExemptionReason": "Arbetsmarknadsinsats"
+    })
+}
+
+pub const REGISTER_AGREEMENT: &str =
+    "mutation($input: RegisterAgreementInput!) { registerAgreement(input: $input) { id endDate rates { effectiveFrom asfOre otherAssociationOre employmentOre } } }";
+
+/// Registers an agreement and returns the whole response body.
+pub async fn register_agreement(server: &TestApp, input: Value) -> Value {
+    server.graphql(REGISTER_AGREEMENT, json!({ "input": input })).await
+}
+
+/// A registered agreement's id (the request must succeed).
+pub async fn agreement(server: &TestApp, input: Value) -> String {
+    let body = register_agreement(server, input).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"]["registerAgreement"]["id"].as_str().unwrap_or_default().to_string()
+}
+
+pub const ALLOCATE: &str =
+    "mutation($i: AllocatePlacesInput!) { allocatePlaces(input: $i) { id memberId startDate endDate versions { places } } }";
+
+/// Allocates places from `start`; returns the whole response body.
+pub async fn allocate(server: &TestApp, agreement: &str, member: &str, places: u64, start: &str) -> Value {
+    let input = json!({ "agreementId": agreement, "memberId": member, "places": places, "startDate": start });
+    server.graphql(ALLOCATE, json!({ "i": input })).await
+}
+
+/// An allocation's id (the request must succeed).
+pub async fn allocation(server: &TestApp, agreement: &str, member: &str, places: u64, start: &str) -> String {
+    let body = allocate(server, agreement, member, places, start).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"]["allocatePlaces"]["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// Opens a place; returns the whole response body.
+pub async fn open_place(server: &TestApp, agreement: &str, allocation: &str, on: &str) -> Value {
+    server
+        .graphql(
+            "mutation($a: ID!, $l: ID!, $on: String!) { openPlace(agreementId: $a, allocationId: $l, openedOn: $on) { id } }",
+            json!({ "a": agreement, "l": allocation, "on": on }),
+        )
+        .await
+}
+
+/// An open place's id (the request must succeed).
+pub async fn place(server: &TestApp, agreement: &str, allocation: &str, on: &str) -> String {
+    let body = open_place(server, agreement, allocation, on).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"]["openPlace"]["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// Fills a place; returns the whole response body.
+pub async fn fill(server: &TestApp, place: &str, participant: &str, from: &str) -> Value {
+    server
+        .graphql(
+            "mutation($p: ID!, $who: String!, $from: String!) { fillPlace(placeId: $p, participantId: $who, from: $from) { filledBy } }",
+            json!({ "p": place, "who": participant, "from": from }),
+        )
+        .await
+}
+
+/// Vacates a place; returns the whole response body.
+pub async fn vacate(server: &TestApp, place: &str, last_day: &str) -> Value {
+    server
+        .graphql(
+            "mutation($p: ID!, $d: String!) { vacatePlace(placeId: $p, lastDay: $d, reason: COMPLETED) { id } }",
+            json!({ "p": place, "d": last_day }),
+        )
+        .await
+}
+
+pub const REPORT_FIELDS: &str = "id status version totalOre commissionOre payoutOre
+  places { daysFilled daysInMonth amountOre paidDays { participantId days kind monthlyRateOre } }";
+
+/// Submits a month; returns the whole response body.
+pub async fn submit(server: &TestApp, agreement: &str, member: &str, month: &str) -> Value {
+    server
+        .graphql(
+            &format!("mutation($i: MonthlyReportInput!) {{ submitMonthlyReport(input: $i) {{ {REPORT_FIELDS} }} }}"),
+            json!({ "i": { "agreementId": agreement, "memberId": member, "month": month } }),
+        )
+        .await
+}
+
+/// The submitted report's total in öre (the request must succeed).
+pub async fn submitted_total(server: &TestApp, agreement: &str, member: &str, month: &str) -> i64 {
+    let body = submit(server, agreement, member, month).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"]["submitMonthlyReport"]["totalOre"].as_i64().unwrap_or(-1)
+}
