@@ -2,7 +2,9 @@
 //! aggregates decided — atomically, with a bounded retry on conflict, then waiting until the views
 //! show it so the caller reads its own write.
 
+use crate::auth::{Keys, Principal, Role, Scope};
 use crate::error::AppError;
+use crate::idempotency;
 use crate::store::{append, AggregateStore, AppendError, Pending};
 use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::member::Member;
@@ -12,7 +14,10 @@ use konsortium_domain::place::TrainingPlace;
 use konsortium_domain::reimbursement::MonthlyReimbursement;
 use konsortium_domain::split::SubContractSplit;
 use konsortium_projections::{views, Db, Projector, ProjectorOptions};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,29 +30,88 @@ const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
 /// its aggregates. Each retry re-reads everything, so a rule is never judged on stale state.
 const ATTEMPTS: u32 = 12;
 
-/// Who asked for a change and through which request; stored as metadata on every event for audit.
+/// Who asked for a change, in which role and through which request; stored as metadata on every
+/// event for audit.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub subject: String,
+    pub role: Role,
+    pub scope: Scope,
     pub request_id: String,
+    /// The client's key for the mutation at hand: a retry with it returns the first answer.
+    pub idempotency_key: Option<String>,
 }
 
 impl Actor {
-    /// Until bearer tokens arrive every caller is anonymous; the field is there so audits need no
-    /// schema change then.
-    pub fn anonymous() -> Actor {
-        Actor::new("anonymous")
+    /// The consortium itself acting (the demo loader, the command line): staff rights.
+    pub fn system(subject: &str) -> Actor {
+        Actor {
+            subject: subject.to_string(),
+            role: Role::Staff,
+            scope: Scope::Everything,
+            request_id: uuid::Uuid::new_v4().to_string(),
+            idempotency_key: None,
+        }
     }
 
-    /// A caller with a fresh request id (the demo loader, the command line).
-    pub fn new(subject: &str) -> Actor {
-        Actor { subject: subject.to_string(), request_id: uuid::Uuid::new_v4().to_string() }
+    /// A verified caller of one request.
+    pub fn of(principal: Principal, request_id: &str) -> Actor {
+        Actor {
+            subject: principal.subject,
+            role: principal.role,
+            scope: principal.scope,
+            request_id: request_id.to_string(),
+            idempotency_key: None,
+        }
+    }
+
+    /// The same caller for one mutation with its idempotency key.
+    pub fn with_key(&self, key: Option<String>) -> Actor {
+        Actor { idempotency_key: key, ..self.clone() }
     }
 
     fn metadata(&self) -> Value {
         let now =
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        json!({ "actor": self.subject, "request_id": self.request_id, "recorded_at": now })
+        json!({ "actor": self.subject, "role": self.role.as_str(), "request_id": self.request_id, "recorded_at": now })
+    }
+}
+
+/// One use case's try at a mutation, known by its input: replays the first answer to a retry with
+/// the same idempotency key, and stores the answer with the events when it commits.
+pub struct Attempt<'a> {
+    app: &'a App,
+    actor: &'a Actor,
+    fingerprint: String,
+}
+
+impl Attempt<'_> {
+    /// The first answer, when the caller's key was used before with the same input; `CONFLICT` when
+    /// it was used with other input.
+    pub async fn replay<T: DeserializeOwned>(&self) -> Result<Option<T>, AppError> {
+        let Some(key) = &self.actor.idempotency_key else { return Ok(None) };
+        let Some(stored) = idempotency::find(self.app.db(), &self.actor.subject, key).await? else { return Ok(None) };
+        if stored.fingerprint != self.fingerprint {
+            return Err(AppError::Conflict(
+                "this idempotency key was used for another request; use a new key for a new request".into(),
+            ));
+        }
+        serde_json::from_str(&stored.answer).map(Some).map_err(|e| AppError::Internal(Box::new(e)))
+    }
+
+    /// Commits the changes (and the key with `answer`, if the caller sent one) and returns `answer`.
+    pub async fn commit<T: Serialize>(&self, changes: &[Pending], answer: T) -> Result<T, AppError> {
+        let key = match &self.actor.idempotency_key {
+            Some(key) => Some(idempotency::Record {
+                subject: self.actor.subject.clone(),
+                key: key.clone(),
+                fingerprint: self.fingerprint.clone(),
+                answer: serde_json::to_string(&answer).map_err(|e| AppError::Internal(Box::new(e)))?,
+            }),
+            None => None,
+        };
+        self.app.commit_keyed(changes, self.actor, key.as_ref()).await?;
+        Ok(answer)
     }
 }
 
@@ -64,6 +128,7 @@ pub struct App {
 
 struct Inner {
     db: Db,
+    keys: Keys,
     projector: Arc<Projector>,
     members: AggregateStore<Member>,
     agreements: AggregateStore<FrameworkAgreement>,
@@ -74,8 +139,14 @@ struct Inner {
 }
 
 impl App {
-    /// Migrates the database, prepares the views and brings them up to date.
+    /// Migrates the database, prepares the views and brings them up to date. Tokens are checked
+    /// with a random key only this process knows: right for tests, which mint their own.
     pub async fn open(db: Db, options: ProjectorOptions) -> Result<App, AppError> {
+        App::open_with(db, options, Keys::random()).await
+    }
+
+    /// Like [`open`](Self::open), checking tokens with the configured key.
+    pub async fn open_with(db: Db, options: ProjectorOptions, keys: Keys) -> Result<App, AppError> {
         db.migrate().await?;
         let projector = Arc::new(Projector::new(db.clone(), views::all(), options));
         projector.prepare().await?;
@@ -90,6 +161,7 @@ impl App {
                 reports: AggregateStore::new(&db),
                 projector,
                 db,
+                keys,
             }),
         })
     }
@@ -101,6 +173,11 @@ impl App {
 
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// The key tokens are signed and checked with.
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
     }
 
     pub fn projector(&self) -> &Arc<Projector> {
@@ -131,15 +208,31 @@ impl App {
         &self.inner.reports
     }
 
-    /// Stores what one or more aggregates decided, all or nothing, then waits until the views
-    /// include it. A conflict surfaces as `CONFLICT`; [`retrying`](Self::retrying) decides again.
-    pub async fn commit(&self, changes: &[Pending], actor: &Actor) -> Result<(), AppError> {
-        let head = append(&self.inner.db, changes, &actor.metadata()).await.map_err(|err| match err {
+    /// Starts a use case's mutation; `input` (with the use case's name) tells a retry from a new
+    /// request under the same idempotency key.
+    pub fn attempt<'a>(&'a self, actor: &'a Actor, use_case: &str, input: &impl std::fmt::Debug) -> Attempt<'a> {
+        let digest = Sha256::digest(format!("{use_case}:{input:?}").as_bytes());
+        Attempt { app: self, actor, fingerprint: hex::encode(digest) }
+    }
+
+    /// Stores what one or more aggregates decided, all or nothing, with the idempotency record if
+    /// any, then waits until the views include it. A conflict surfaces as `CONFLICT`;
+    /// [`retrying`](Self::retrying) decides again.
+    async fn commit_keyed(
+        &self,
+        changes: &[Pending],
+        actor: &Actor,
+        key: Option<&idempotency::Record>,
+    ) -> Result<(), AppError> {
+        let head = append(&self.inner.db, changes, &actor.metadata(), key).await.map_err(|err| match err {
             AppendError::Conflict { aggregate_type, aggregate_id } => {
                 tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
                 AppError::Conflict(
                     "someone else changed this record at the same moment; nothing was saved, please try again".into(),
                 )
+            }
+            AppendError::KeyTaken => {
+                AppError::Conflict("a request with this idempotency key is being processed; try again".into())
             }
             AppendError::Db(err) => AppError::from(err),
             AppendError::Serialise(err) => AppError::Internal(Box::new(err)),

@@ -1,10 +1,11 @@
 //! Demo data from the source reports, so a first-time user sees real agreements, members, places and
 //! monthly reports. Everything goes through the application's use cases, exactly as users' requests do.
 
-use crate::app::{Actor, App};
+use crate::app::{member_id, Actor, App};
 use crate::application::input::participant;
 use crate::application::split::{NewAllocation, Part};
 use crate::application::{agreements, members, places, reports, split};
+use crate::auth::{principal, AuthError, Keys, Role};
 use crate::error::AppError;
 use konsortium_domain::calendar::{parse_date, DateRange, Month};
 use konsortium_domain::examples;
@@ -28,7 +29,7 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     if !views::is_empty(app.db(), views::MEMBERS_TABLE).await? {
         return Ok(false);
     }
-    let demo = Demo { app, actor: Actor::new("demo") };
+    let demo = Demo { app, actor: Actor::system("demo") };
     let mut ids = Vec::new();
     for member in examples::MEMBERS {
         let new = members::NewMember {
@@ -62,8 +63,8 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     places::employ_participant(app, &demo.actor, &bo, day("2025-03-17")?).await?;
     let cecilia = demo.open_and_fill(OSTERSUND, &cafe_places, "p-cecilia-91c2", "2024-10-01").await?;
     places::vacate_place(app, &demo.actor, &cecilia, day("2025-01-31")?, ExitReason::Studies).await?;
-    let (november, _) = demo.submit(OSTERSUND, &fyndet, "2024-11").await?;
-    reports::approve_monthly_report(app, &demo.actor, &november).await?;
+    let (november, report) = demo.submit(OSTERSUND, &fyndet, "2024-11").await?;
+    reports::approve_monthly_report(app, &demo.actor, &november, report.version).await?;
     demo.submit(OSTERSUND, &fyndet, "2025-03").await?;
 
     // Krokom: 7 500 kr for at most 3 months, cut to 3 000 kr from 2025.
@@ -81,6 +82,24 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     }
     split::confirm_shares(app, &demo.actor, FRUIT_BASKETS, day("2025-01-01")?).await?;
     Ok(true)
+}
+
+/// Tokens a newcomer can paste into GraphiQL's headers: staff, Fyndet (a member) and Östersunds
+/// kommun (a buyer), valid for a day.
+pub fn tokens(keys: &Keys) -> Result<Vec<(String, String)>, AuthError> {
+    let day = std::time::Duration::from_secs(86_400);
+    let fyndet = examples::MEMBERS
+        .iter()
+        .find(|m| m.name.contains("Fyndet"))
+        .and_then(|m| OrgNumber::parse(m.org_number).ok())
+        .map(|org| member_id(&org))
+        .unwrap_or_default();
+    let callers = [
+        ("staff", principal("demo-staff".into(), Role::Staff, None, None)?),
+        ("member Returbutiken Fyndet", principal("demo-fyndet".into(), Role::Member, Some(fyndet), None)?),
+        ("buyer Östersunds kommun", principal("demo-ostersund".into(), Role::Buyer, None, Some("212000-2411"))?),
+    ];
+    callers.into_iter().map(|(who, p)| Ok((who.to_string(), keys.mint(&p, day)?))).collect()
 }
 
 struct Demo<'a> {

@@ -17,6 +17,7 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const CONFLICT: &str = "CONFLICT";
     pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -39,6 +40,8 @@ pub enum AppError {
     },
     NotFound(String),
     Conflict(String),
+    /// The caller's role or scope does not cover this.
+    Forbidden(String),
     /// Anything the user cannot fix; details go to the log, not to the client.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -52,9 +55,10 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Invalid { field, message } => format!("{field}: {message}"),
-            AppError::Rule { message, .. } | AppError::NotFound(message) | AppError::Conflict(message) => {
-                message.clone()
-            }
+            AppError::Rule { message, .. }
+            | AppError::NotFound(message)
+            | AppError::Conflict(message)
+            | AppError::Forbidden(message) => message.clone(),
             AppError::Internal(_) => "internal error; it has been logged".to_string(),
         }
     }
@@ -73,6 +77,7 @@ impl AppError {
             AppError::Rule { code, .. } => code,
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::Conflict(_) => code::CONFLICT,
+            AppError::Forbidden(_) => code::FORBIDDEN,
             AppError::Internal(_) => code::INTERNAL,
         }
     }
@@ -149,6 +154,7 @@ impl DomainError for ReimbursementError {
     fn code(&self) -> &'static str {
         match self {
             ReimbursementError::AlreadyInvoiced
+            | ReimbursementError::StaleVersion { .. }
             | ReimbursementError::AwaitingDecision
             | ReimbursementError::AlreadyApproved
             | ReimbursementError::NotApproved

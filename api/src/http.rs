@@ -2,13 +2,15 @@
 //! serve exactly what production serves.
 
 use crate::app::{Actor, App};
+use crate::auth;
 use crate::error::code;
 use crate::graphql::{self, KonsortiumSchema};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,6 +18,7 @@ use konsortium_projections::on_db;
 use serde_json::json;
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
 
 #[derive(Clone)]
 struct HttpState {
@@ -59,7 +62,24 @@ async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
-async fn graphql_request(State(state): State<HttpState>, body: Bytes) -> Response {
+async fn graphql_request(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let principal = match auth::bearer(authorization).and_then(|token| state.app.keys().verify(token)) {
+        Ok(principal) => principal,
+        Err(err) => return error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &err.to_string()),
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!(
+        "graphql",
+        request_id = %request_id,
+        subject = %principal.subject,
+        role = principal.role.as_str()
+    );
+    let caller = Actor::of(principal, &request_id);
+    execute(&state, caller, body).instrument(span).await
+}
+
+async fn execute(state: &HttpState, caller: Actor, body: Bytes) -> Response {
     let request: BatchRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
@@ -67,7 +87,7 @@ async fn graphql_request(State(state): State<HttpState>, body: Bytes) -> Respons
             return error_response(StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message);
         }
     };
-    let mut response = state.schema.execute_batch(request.data(Actor::anonymous())).await;
+    let mut response = state.schema.execute_batch(request.data(caller)).await;
     // Syntax and type errors come from async-graphql itself, without our codes: give them one, so a
     // client can always switch on `extensions.code`.
     let responses = match &mut response {

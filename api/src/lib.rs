@@ -4,6 +4,8 @@
 pub mod app;
 /// The use cases, one function each; every interface calls these.
 pub mod application;
+/// Bearer tokens, roles and scopes.
+pub mod auth;
 /// Demo data from the source reports.
 pub mod demo;
 /// The single mapping from failures to typed GraphQL errors.
@@ -12,6 +14,8 @@ pub mod error;
 pub mod graphql;
 /// Routes: `/graphql`, `/healthz`.
 pub mod http;
+/// Idempotency keys: a retried mutation answers as the first time.
+pub mod idempotency;
 /// Starting and stopping a server.
 pub mod server;
 /// Loading aggregates and appending their events, several in one transaction.

@@ -3,10 +3,14 @@
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use konsortium_api::app::App;
+use konsortium_api::auth::{self, Keys, Principal, Role};
 use konsortium_api::error::AppError;
 use konsortium_api::{demo, server};
 use konsortium_projections::{rebuild, Db, ProjectorOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// Event-sourced backend for a consortium of work-integrating social enterprises.
@@ -19,6 +23,10 @@ struct Cli {
     /// postgres://user@host/db for PostgreSQL, sqlite://path for another SQLite file.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// File holding the token signing key; by default `jwt.key` beside the SQLite file (created on
+    /// first use). On PostgreSQL set this or KONSORTIUM_JWT_SECRET, the same on every node.
+    #[arg(long, env = "KONSORTIUM_JWT_KEY_FILE", global = true)]
+    jwt_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,6 +44,29 @@ enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Print a bearer token for a caller: consortium staff, a member enterprise, or a buyer.
+    Token {
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The member enterprise's id (role member).
+        #[arg(long)]
+        member: Option<String>,
+        /// The buyer's organisation number (role buyer).
+        #[arg(long)]
+        buyer: Option<String>,
+        /// Who the token is for, recorded on every event it writes.
+        #[arg(long)]
+        subject: Option<String>,
+        /// How long the token is valid: 8h, 30m, 2d.
+        #[arg(long, default_value = "8h", value_parser = auth::parse_ttl)]
+        ttl: Duration,
+        /// Print a sign-in link for the web pages instead of the bare token.
+        #[arg(long)]
+        login_url: bool,
+        /// The server's address, for --login-url.
+        #[arg(long, env = "KONSORTIUM_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
     /// Replay every event into fresh view tables and swap them in while the server keeps serving.
     Rebuild {
         /// Rebuild only this projection (members, agreements); all when omitted.
@@ -65,25 +96,80 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The token signing key: KONSORTIUM_JWT_SECRET, else the key file (created beside an SQLite
+/// database on first use, so `cargo run` works with nothing set).
+fn signing_keys(cli: &Cli) -> Result<Keys, Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(secret) = std::env::var("KONSORTIUM_JWT_SECRET").ok().filter(|s| !s.trim().is_empty()) {
+        return Ok(Keys::from_secret(secret.trim().as_bytes())?);
+    }
+    if let Some(path) = &cli.jwt_key_file {
+        return Ok(Keys::from_file(path)?);
+    }
+    match sqlite_dir(cli.database_url.as_deref()) {
+        Some(dir) => Ok(Keys::from_file(&dir.join("jwt.key"))?),
+        None => Err("on PostgreSQL, set KONSORTIUM_JWT_SECRET (at least 32 characters) or KONSORTIUM_JWT_KEY_FILE, \
+                     the same on every node"
+            .into()),
+    }
+}
+
+/// The directory of the SQLite database file, when the store is SQLite.
+fn sqlite_dir(url: Option<&str>) -> Option<PathBuf> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(konsortium_projections::db::DEFAULT_SQLITE_URL);
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+    Some(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir })
+}
+
+/// Prints a token, or a sign-in link to the web pages.
+fn print_token(
+    keys: &Keys,
+    principal: &Principal,
+    ttl: Duration,
+    login_url: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let token = keys.mint(principal, ttl)?;
+    let mut out = std::io::stdout().lock();
+    match login_url {
+        Some(bind) => writeln!(out, "http://{bind}/app/login?token={token}")?,
+        None => writeln!(out, "{token}")?,
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if let Command::Token { role, member, buyer, subject, ttl, login_url, bind } = &cli.command {
+        let keys = signing_keys(&cli)?;
+        let subject = subject.clone().unwrap_or_else(|| format!("{}-cli", role.as_str()));
+        let principal = auth::principal(subject, *role, member.clone(), buyer.as_deref())?;
+        return print_token(&keys, &principal, *ttl, login_url.then_some(bind.as_str()));
+    }
+    let keys = signing_keys(&cli)?;
     let db = Db::connect(cli.database_url.as_deref()).await?;
     match cli.command {
+        Command::Token { .. } => unreachable!("handled above"),
         Command::Migrate => {
             db.migrate().await?;
             tracing::info!(store = db.backend(), "database is up to date");
         }
         Command::Serve { bind, demo } => {
-            let app = App::open(db, ProjectorOptions::default()).await.map_err(AppError::into_boxed)?;
+            let app = App::open_with(db, ProjectorOptions::default(), keys).await.map_err(AppError::into_boxed)?;
             let running = server::start(app, &bind).await?;
-            if demo && demo::load(running.app()).await.map_err(AppError::into_boxed)? {
-                tracing::info!("demo data loaded");
+            if demo {
+                if demo::load(running.app()).await.map_err(AppError::into_boxed)? {
+                    tracing::info!("demo data loaded");
+                }
+                for (who, token) in demo::tokens(running.app().keys())? {
+                    tracing::info!("demo token for {who}:\n  Authorization: Bearer {token}");
+                }
             }
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             running.stop().await;
         }
         Command::Rebuild { projection } => {
-            let app = App::open(db, ProjectorOptions::default()).await.map_err(AppError::into_boxed)?;
+            let app = App::open_with(db, ProjectorOptions::default(), keys).await.map_err(AppError::into_boxed)?;
             let bar = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
                     .progress_chars("=> "),

@@ -10,6 +10,7 @@
 //! by the projector from the log (DESIGN decision 3).
 
 use crate::error::{AppError, DomainError};
+use crate::idempotency;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
@@ -43,11 +44,20 @@ pub struct Pending {
     events: Vec<(String, String, Value)>,
 }
 
+impl Pending {
+    /// The kind of aggregate these events belong to.
+    pub fn aggregate_type(&self) -> &'static str {
+        self.aggregate_type
+    }
+}
+
 /// Why an append stored nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     #[error("another command changed {aggregate_type} {aggregate_id} at the same moment")]
     Conflict { aggregate_type: &'static str, aggregate_id: String },
+    #[error("another request with the same idempotency key committed first")]
+    KeyTaken,
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("an event could not be serialised: {0}")]
@@ -113,9 +123,22 @@ where
 /// Stores the events of every pending change in one transaction, each aggregate's at the sequence
 /// after the state it was decided on; returns the newest position written. A conflict on any of
 /// them stores none.
-pub async fn append(db: &Db, changes: &[Pending], metadata: &Value) -> Result<Option<Checkpoint>, AppendError> {
+pub async fn append(
+    db: &Db,
+    changes: &[Pending],
+    metadata: &Value,
+    key: Option<&idempotency::Record>,
+) -> Result<Option<Checkpoint>, AppendError> {
     let metadata = serde_json::to_string(metadata)?;
     let mut tx = db.begin().await?;
+    if let Some(key) = key {
+        if let Err(err) = idempotency::insert(&mut tx, key).await {
+            return Err(match err.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+                true => AppendError::KeyTaken,
+                false => AppendError::Db(DbError::Sql(err)),
+            });
+        }
+    }
     for change in changes {
         for (offset, (event_type, event_version, payload)) in change.events.iter().enumerate() {
             let sequence = i64::try_from(change.after_sequence + offset + 1).unwrap_or(i64::MAX);

@@ -9,6 +9,7 @@ pub mod tour;
 pub mod workload;
 
 use konsortium_api::app::App;
+use konsortium_api::auth::{principal, Role};
 use konsortium_api::server::{self, Running};
 use konsortium_projections::{Db, ProjectorOptions};
 use serde_json::{json, Value};
@@ -123,29 +124,41 @@ pub struct TestApp {
     pub base: String,
     running: Running,
     client: reqwest::Client,
+    /// A staff token, sent by [`graphql`](Self::graphql).
+    pub staff: String,
 }
 
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
         let app = App::open(db, test_options()).await.unwrap_or_else(|e| panic!("app failed to open: {e:?}"));
         let running = server::start(app, "127.0.0.1:0").await.unwrap_or_else(|e| panic!("cannot bind: {e}"));
-        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new() }
+        let staff = mint(running.app(), Role::Staff, None, None);
+        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new(), staff }
+    }
+
+    /// A token for a caller of this server.
+    pub fn token(&self, role: Role, member: Option<&str>, buyer: Option<&str>) -> String {
+        mint(self.app(), role, member, buyer)
     }
 
     pub fn app(&self) -> &App {
         self.running.app()
     }
 
-    /// Posts a GraphQL request and returns the whole response body.
+    /// Posts a GraphQL request as staff and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("request failed: {e}"));
-        assert!(response.status().is_success(), "HTTP {}", response.status());
+        self.graphql_as(Some(&self.staff), query, variables).await
+    }
+
+    /// Posts a GraphQL request with a token (or none) and returns the whole response body, whatever
+    /// the HTTP status.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request =
+            self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
         response.json().await.unwrap_or_else(|e| panic!("response is not JSON: {e}"))
     }
 
@@ -167,11 +180,13 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// Posts a body as it is, with a content type; returns the status and the body as JSON (or null).
+    /// Posts a body as it is, as staff, with a content type; returns the status and the body as JSON
+    /// (or null).
     pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.staff)
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -184,6 +199,12 @@ impl TestApp {
     pub async fn stop(self) {
         self.running.stop().await;
     }
+}
+
+fn mint(app: &App, role: Role, member: Option<&str>, buyer: Option<&str>) -> String {
+    let principal = principal(format!("test-{}", role.as_str()), role, member.map(str::to_string), buyer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    app.keys().mint(&principal, Duration::from_secs(3_600)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The `code` extension of the first error of a response.

@@ -125,7 +125,7 @@ impl Workload {
 
     async fn commit(&self, changes: &[Pending]) -> Result<(), String> {
         let metadata: Value = json!({ "actor": format!("writer-{}", self.writer) });
-        append(&self.db, changes, &metadata).await.map(|_| ()).map_err(|e| e.to_string())
+        append(&self.db, changes, &metadata, None).await.map(|_| ()).map_err(|e| e.to_string())
     }
 
     async fn step(&mut self, step: u32) {
@@ -358,9 +358,10 @@ impl Workload {
             deliveries: vec![],
             submitted_on: time::macros::date!(2030 - 01 - 01),
         };
+        let version = self.reports.load(&id).await.map_err(|e| e.to_string())?.state.version;
         let command = match self.rng.below(3) {
             0 => ReimbursementCommand::Submit(input),
-            1 => ReimbursementCommand::Approve,
+            1 => ReimbursementCommand::Approve { version },
             _ => ReimbursementCommand::Correct(input),
         };
         self.execute(&self.reports, &id, command).await

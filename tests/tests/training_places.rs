@@ -106,7 +106,10 @@ async fn a_month_of_filled_places_is_reported_approved_and_paid_less_commission(
 
     let id = report["id"].as_str().unwrap_or_default();
     let approved = server
-        .ok("mutation($r: ID!) { approveMonthlyReport(reportId: $r) { status approvedVersions } }", json!({ "r": id }))
+        .ok(
+            "mutation($r: ID!) { approveMonthlyReport(reportId: $r, version: 1) { status approvedVersions } }",
+            json!({ "r": id }),
+        )
         .await;
     assert_eq!(approved["approveMonthlyReport"], json!({ "status": "APPROVED", "approvedVersions": [1] }));
 
@@ -124,7 +127,9 @@ async fn a_report_for_an_invoiced_month_is_refused_and_changes_nothing(db: TestD
     let (agreement, fyndet) = fyndet_in_november(&server).await;
     let body = submit(&server, &agreement, &fyndet, "2024-11").await;
     let id = body["data"]["submitMonthlyReport"]["id"].as_str().unwrap_or_default().to_string();
-    server.ok("mutation($r: ID!) { approveMonthlyReport(reportId: $r) { status } }", json!({ "r": id })).await;
+    server
+        .ok("mutation($r: ID!) { approveMonthlyReport(reportId: $r, version: 1) { status } }", json!({ "r": id }))
+        .await;
     let marked = server
         .ok(
             "mutation($r: ID!) { markMonthlyReportInvoiced(reportId: $r, invoiceNumber: \"2024-0001\") { status } }",
@@ -141,8 +146,9 @@ async fn a_report_for_an_invoiced_month_is_refused_and_changes_nothing(db: TestD
         .await;
     assert_eq!(error_code(&refused), "CONFLICT", "{refused:#}");
     assert_eq!(refused["errors"][0]["extensions"]["rule"], "AlreadyInvoiced");
-    let again =
-        server.graphql("mutation($r: ID!) { approveMonthlyReport(reportId: $r) { status } }", json!({ "r": id })).await;
+    let again = server
+        .graphql("mutation($r: ID!) { approveMonthlyReport(reportId: $r, version: 1) { status } }", json!({ "r": id }))
+        .await;
     assert_eq!(again["errors"][0]["extensions"]["rule"], "AlreadyInvoiced");
     assert_eq!(event_count(&db.db).await, before);
     let report = server

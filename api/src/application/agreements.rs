@@ -1,6 +1,6 @@
 //! Framework agreements: registering them and changing their terms over time.
 
-use super::change;
+use super::{access, change};
 use crate::app::{Actor, App};
 use crate::error::AppError;
 use konsortium_domain::agreement::{AgreementCommand, AgreementTerms, FrameworkAgreement, RateChange};
@@ -13,7 +13,23 @@ pub async fn register_agreement(
     actor: &Actor,
     terms: AgreementTerms,
 ) -> Result<(String, FrameworkAgreement), AppError> {
-    register_agreement_as(app, actor, &uuid::Uuid::new_v4().to_string(), terms).await
+    access::staff(actor)?;
+    // A retry with the same idempotency key must find the first id, so the key's answer is looked
+    // up before a new id is made.
+    let attempt = app.attempt(actor, "register_agreement", &terms);
+    if let Some(answer) = attempt.replay().await? {
+        return Ok(answer);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
+        let mut agreement = app.agreements().load(&id).await?;
+        let registered = agreement.decide(AgreementCommand::Register(terms.clone())).await?;
+        attempt.commit(&[registered], (id.clone(), agreement.state)).await
+    })
+    .await
 }
 
 /// Registers an agreement under a given id (the demo data's fixed ids).
@@ -23,6 +39,7 @@ pub async fn register_agreement_as(
     id: &str,
     terms: AgreementTerms,
 ) -> Result<(String, FrameworkAgreement), AppError> {
+    access::staff(actor)?;
     let agreement = change(app, app.agreements(), id, actor, || AgreementCommand::Register(terms.clone())).await?;
     Ok((id.to_string(), agreement))
 }
@@ -44,6 +61,7 @@ pub async fn change_agreement_rates(
     effective_from: Date,
     rates: RateChange,
 ) -> Result<FrameworkAgreement, AppError> {
+    access::staff(actor)?;
     let command = || AgreementCommand::ChangeRates { effective_from, change: rates.clone() };
     change(app, app.agreements(), agreement_id, actor, command).await
 }
@@ -58,7 +76,12 @@ pub async fn change_agreement_capacity(
     effective_from: Date,
     places: u32,
 ) -> Result<FrameworkAgreement, AppError> {
+    access::staff(actor)?;
+    let attempt = app.attempt(actor, "change_agreement_capacity", &(agreement_id, effective_from, places));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut split = app.splits().load(agreement_id).await?;
         let mut agreement = app.agreements().load(agreement_id).await?;
         if agreement.state.terms.is_none() {
@@ -68,8 +91,7 @@ pub async fn change_agreement_capacity(
         let adopted = split
             .decide(SplitCommand::AdoptCapacity { agreement: agreement.state.clone(), effective_from, places })
             .await?;
-        app.commit(&[changed, adopted], actor).await?;
-        Ok(agreement.state)
+        attempt.commit(&[changed, adopted], agreement.state).await
     })
     .await
 }
@@ -80,6 +102,7 @@ pub async fn extend_agreement(
     agreement_id: &str,
     new_end: Date,
 ) -> Result<FrameworkAgreement, AppError> {
+    access::staff(actor)?;
     change(app, app.agreements(), agreement_id, actor, || AgreementCommand::Extend { new_end }).await
 }
 
@@ -90,6 +113,7 @@ pub async fn terminate_agreement(
     last_day: Date,
     reason: String,
 ) -> Result<FrameworkAgreement, AppError> {
+    access::staff(actor)?;
     let command = || AgreementCommand::Terminate { last_day, reason: reason.clone() };
     change(app, app.agreements(), agreement_id, actor, command).await
 }
@@ -100,6 +124,7 @@ pub async fn change_buyer_reference(
     agreement_id: &str,
     reference: String,
 ) -> Result<FrameworkAgreement, AppError> {
+    access::staff(actor)?;
     let command = || AgreementCommand::ChangeBuyerReference { reference: reference.clone() };
     change(app, app.agreements(), agreement_id, actor, command).await
 }

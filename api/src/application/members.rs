@@ -1,6 +1,6 @@
 //! Member enterprises: joining, their standing over time, leaving.
 
-use super::change;
+use super::{access, change};
 use crate::app::{member_id, Actor, App};
 use crate::error::AppError;
 use konsortium_domain::member::{Member, MemberCategory, MemberCommand};
@@ -20,6 +20,7 @@ pub struct NewMember {
 
 /// Registers a member; its id follows from the org number, so a second registration is a conflict.
 pub async fn register_member(app: &App, actor: &Actor, new: NewMember) -> Result<(String, Member), AppError> {
+    access::staff(actor)?;
     let id = member_id(&new.org_number);
     let command = || MemberCommand::Register {
         name: new.name.clone(),
@@ -40,6 +41,7 @@ pub async fn report_target_group_share(
     share: Percent,
     reported_on: Date,
 ) -> Result<Member, AppError> {
+    access::staff(actor)?;
     let command = || MemberCommand::ReportTargetGroupShare { share, reported_on };
     change(app, app.members(), member_id, actor, command).await
 }
@@ -52,9 +54,11 @@ pub async fn change_member_category(
     category: MemberCategory,
     changed_on: Date,
 ) -> Result<Member, AppError> {
+    access::staff(actor)?;
     change(app, app.members(), member_id, actor, || MemberCommand::ChangeCategory { category, changed_on }).await
 }
 
 pub async fn member_leaves(app: &App, actor: &Actor, member_id: &str, left_on: Date) -> Result<Member, AppError> {
+    access::staff(actor)?;
     change(app, app.members(), member_id, actor, || MemberCommand::Leave { left_on }).await
 }

@@ -13,6 +13,8 @@
 //!   ([`places::fill_place`] commits the place's `PlaceFilled` with the participant's `PlaceTaken`).
 //! - the month's pay, day by day: `reimbursement::rule`, fed by [`reports::submit_monthly_report`].
 
+/// Who may do what: the checks every use case makes of its caller.
+pub mod access;
 /// Framework agreements and their terms.
 pub mod agreements;
 /// Parsing user input into domain values, with the field named in every error.
@@ -46,8 +48,8 @@ pub fn swedish_date(instant: jiff::Timestamp) -> Date {
     Date::from_calendar_date(i32::from(date.year()), month, u8::try_from(date.day()).unwrap_or(1)).unwrap_or(Date::MIN)
 }
 
-/// Runs one command on one aggregate: load, decide, commit, retrying on a lost race. Returns the
-/// state after the command.
+/// Runs one command on one aggregate: load, decide, commit, retrying on a lost race, once per
+/// idempotency key. Returns the state after the command. The caller has checked the actor's rights.
 pub(crate) async fn change<A>(
     app: &App,
     store: &AggregateStore<A>,
@@ -57,13 +59,17 @@ pub(crate) async fn change<A>(
 ) -> Result<A, AppError>
 where
     A: Aggregate<Services = ()> + 'static,
+    A::Command: std::fmt::Debug,
     A::Error: DomainError + Send + Sync + 'static,
 {
+    let attempt = app.attempt(actor, A::TYPE, &(id, command()));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut loaded = store.load(id).await?;
         let pending = loaded.decide(command()).await?;
-        app.commit(&[pending], actor).await?;
-        Ok(loaded.state)
+        attempt.commit(&[pending], loaded.state).await
     })
     .await
 }

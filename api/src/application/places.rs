@@ -2,6 +2,7 @@
 //! Opening commits the place with the split's slot; filling and vacating commit the place with the
 //! participant's own record, so neither rule can be broken by two requests at the same moment.
 
+use super::access;
 use crate::app::{Actor, App};
 use crate::error::AppError;
 use konsortium_domain::participant::ParticipantCommand;
@@ -27,12 +28,17 @@ pub async fn open_place(
     opened_on: Date,
 ) -> Result<(String, TrainingPlace), AppError> {
     let place_id = uuid::Uuid::new_v4().to_string();
+    let attempt = app.attempt(actor, "open_place", &(agreement_id, allocation_id, opened_on));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut split = app.splits().load(agreement_id).await?;
         let allocation =
             split.state.allocation(allocation_id).cloned().ok_or_else(|| {
                 AppError::NotFound(format!("no allocation {allocation_id} on agreement {agreement_id}"))
             })?;
+        access::member(actor, &allocation.member_id)?;
         let mut place = app.places().load(&place_id).await?;
         let slot = split
             .decide(SplitCommand::OpenPlace {
@@ -50,8 +56,7 @@ pub async fn open_place(
                 opened_on,
             })
             .await?;
-        app.commit(&[slot, opened], actor).await?;
-        Ok((place_id.clone(), place.state))
+        attempt.commit(&[slot, opened], (place_id.clone(), place.state)).await
     })
     .await
 }
@@ -65,8 +70,13 @@ pub async fn fill_place(
     participant: &ParticipantId,
     from: Date,
 ) -> Result<TrainingPlace, AppError> {
+    let attempt = app.attempt(actor, "fill_place", &(place_id, participant, from));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut place = existing_place(app, place_id).await?;
+        access::member(actor, &place.state.member_id)?;
         let mut person = app.participants().load(participant.as_str()).await?;
         let filled = place.decide(PlaceCommand::Fill { participant: participant.clone(), from }).await?;
         let taken = person
@@ -77,8 +87,7 @@ pub async fn fill_place(
                 from,
             })
             .await?;
-        app.commit(&[filled, taken], actor).await?;
-        Ok(place.state)
+        attempt.commit(&[filled, taken], place.state).await
     })
     .await
 }
@@ -90,11 +99,15 @@ pub async fn employ_participant(
     place_id: &str,
     from: Date,
 ) -> Result<TrainingPlace, AppError> {
+    let attempt = app.attempt(actor, "employ_participant", &(place_id, from));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut place = existing_place(app, place_id).await?;
+        access::member(actor, &place.state.member_id)?;
         let employed = place.decide(PlaceCommand::Employ { from }).await?;
-        app.commit(&[employed], actor).await?;
-        Ok(place.state)
+        attempt.commit(&[employed], place.state).await
     })
     .await
 }
@@ -107,8 +120,13 @@ pub async fn vacate_place(
     last_day: Date,
     reason: ExitReason,
 ) -> Result<TrainingPlace, AppError> {
+    let attempt = app.attempt(actor, "vacate_place", &(place_id, last_day, reason));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut place = existing_place(app, place_id).await?;
+        access::member(actor, &place.state.member_id)?;
         let participant = place.state.occupancy.last().filter(|o| o.to.is_none()).map(|o| o.participant.clone());
         let vacated = place.decide(PlaceCommand::Vacate { last_day, reason }).await?;
         let mut changes = vec![vacated];
@@ -118,21 +136,24 @@ pub async fn vacate_place(
                 person.decide(ParticipantCommand::LeavePlace { place_id: place_id.to_string(), last_day }).await?,
             );
         }
-        app.commit(&changes, actor).await?;
-        Ok(place.state)
+        attempt.commit(&changes, place.state).await
     })
     .await
 }
 
 /// Closes an empty place from a day (the first day it is no longer open), freeing its slot.
 pub async fn close_place(app: &App, actor: &Actor, place_id: &str, closed_on: Date) -> Result<TrainingPlace, AppError> {
+    let attempt = app.attempt(actor, "close_place", &(place_id, closed_on));
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut place = existing_place(app, place_id).await?;
+        access::member(actor, &place.state.member_id)?;
         let mut split = app.splits().load(&place.state.agreement_id).await?;
         let closed = place.decide(PlaceCommand::Close { closed_on }).await?;
         let freed = split.decide(SplitCommand::ClosePlace { place_id: place_id.to_string(), closed_on }).await?;
-        app.commit(&[closed, freed], actor).await?;
-        Ok(place.state)
+        attempt.commit(&[closed, freed], place.state).await
     })
     .await
 }

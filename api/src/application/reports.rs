@@ -2,7 +2,7 @@
 
 use super::agreements::registered_agreement;
 use super::split::member_standing;
-use super::{change, today};
+use super::{access, change, today};
 use crate::app::{Actor, App};
 use crate::error::AppError;
 use konsortium_domain::calendar::Month;
@@ -68,43 +68,61 @@ async fn compute_and(
     app: &App,
     actor: &Actor,
     report: &MonthToReport,
+    use_case: &str,
     command: fn(ReportInput) -> ReimbursementCommand,
 ) -> Result<Report, AppError> {
+    access::member(actor, &report.member_id)?;
     let id = report_id(&report.agreement_id, &report.member_id, report.month);
+    let attempt = app.attempt(actor, use_case, report);
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut loaded = app.reports().load(&id).await?;
         let input = report_input(app, report).await?;
         let submitted = loaded.decide(command(input)).await?;
-        app.commit(&[submitted], actor).await?;
-        Ok((id.clone(), loaded.state))
+        attempt.commit(&[submitted], (id.clone(), loaded.state)).await
     })
     .await
 }
 
 /// The member confirms a finished month (in Swedish time); the amounts come from its places.
 pub async fn submit_monthly_report(app: &App, actor: &Actor, report: &MonthToReport) -> Result<Report, AppError> {
-    compute_and(app, actor, report, ReimbursementCommand::Submit).await
+    compute_and(app, actor, report, "submit_monthly_report", ReimbursementCommand::Submit).await
 }
 
 /// A new version of an approved month, before it is invoiced; staff approve it again.
 pub async fn correct_monthly_report(app: &App, actor: &Actor, report: &MonthToReport) -> Result<Report, AppError> {
-    compute_and(app, actor, report, ReimbursementCommand::Correct).await
+    compute_and(app, actor, report, "correct_monthly_report", ReimbursementCommand::Correct).await
 }
 
-pub async fn approve_monthly_report(app: &App, actor: &Actor, report_id: &str) -> Result<Report, AppError> {
-    let report = change(app, app.reports(), report_id, actor, || ReimbursementCommand::Approve).await?;
-    Ok((report_id.to_string(), report))
+/// Staff approve the version they saw; if the member sent a new one meanwhile, `CONFLICT`.
+pub async fn approve_monthly_report(
+    app: &App,
+    actor: &Actor,
+    report_id: &str,
+    seen_version: u32,
+) -> Result<Report, AppError> {
+    access::staff(actor)?;
+    let report_id = existing(app, report_id).await?;
+    let command = || ReimbursementCommand::Approve { version: seen_version };
+    let report = change(app, app.reports(), &report_id, actor, command).await?;
+    Ok((report_id, report))
 }
 
+/// Staff send the version they saw back with a reason; if it changed meanwhile, `CONFLICT`.
 pub async fn reject_monthly_report(
     app: &App,
     actor: &Actor,
     report_id: &str,
+    seen_version: u32,
     reason: String,
 ) -> Result<Report, AppError> {
-    let command = || ReimbursementCommand::Reject { reason: reason.clone() };
-    let report = change(app, app.reports(), report_id, actor, command).await?;
-    Ok((report_id.to_string(), report))
+    access::staff(actor)?;
+    let report_id = existing(app, report_id).await?;
+    let command = || ReimbursementCommand::Reject { version: seen_version, reason: reason.clone() };
+    let report = change(app, app.reports(), &report_id, actor, command).await?;
+    Ok((report_id, report))
 }
 
 /// Records that an approved month is on an invoice issued outside Konsortium; the month is locked.
@@ -114,7 +132,17 @@ pub async fn mark_monthly_report_invoiced(
     report_id: &str,
     invoice_number: String,
 ) -> Result<Report, AppError> {
+    access::staff(actor)?;
+    let report_id = existing(app, report_id).await?;
     let command = || ReimbursementCommand::MarkInvoiced { invoice_id: invoice_number.clone() };
-    let report = change(app, app.reports(), report_id, actor, command).await?;
-    Ok((report_id.to_string(), report))
+    let report = change(app, app.reports(), &report_id, actor, command).await?;
+    Ok((report_id, report))
+}
+
+/// A report that has been submitted, or `NOT_FOUND`.
+async fn existing(app: &App, report_id: &str) -> Result<String, AppError> {
+    match app.reports().load(report_id).await?.exists() {
+        true => Ok(report_id.to_string()),
+        false => Err(AppError::NotFound(format!("no monthly report {report_id}"))),
+    }
 }

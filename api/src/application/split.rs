@@ -5,7 +5,7 @@
 //! commit lose the race and decide again.
 
 use super::agreements::registered_agreement;
-use super::change;
+use super::{access, change};
 use crate::app::{Actor, App};
 use crate::error::AppError;
 use konsortium_domain::calendar::DateRange;
@@ -51,8 +51,13 @@ fn allocation_of(split: &SubContractSplit, agreement_id: &str, allocation_id: &s
 /// Gives a member places or a role; all members together never hold more than the agreement
 /// contracts (places) or 100 % of its value (roles) on any day.
 pub async fn allocate(app: &App, actor: &Actor, new: NewAllocation) -> Result<Allocation, AppError> {
+    access::staff(actor)?;
     let allocation_id = uuid::Uuid::new_v4().to_string();
+    let attempt = app.attempt(actor, "allocate", &new);
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut split = app.splits().load(&new.agreement_id).await?;
         let agreement = registered_agreement(app, &new.agreement_id).await?;
         let member = member_standing(app, &new.member_id).await?;
@@ -74,26 +79,32 @@ pub async fn allocate(app: &App, actor: &Actor, new: NewAllocation) -> Result<Al
             },
         };
         let allocated = split.decide(command).await?;
-        app.commit(&[allocated], actor).await?;
-        allocation_of(&split.state, &new.agreement_id, &allocation_id)
+        let answer = allocation_of(&split.state, &new.agreement_id, &allocation_id)?;
+        attempt.commit(&[allocated], answer).await
     })
     .await
 }
 
-/// Runs a revision that depends on the agreement's current terms.
+/// Runs a revision that depends on the agreement's current terms; `input` names it for retries.
 async fn revise(
     app: &App,
     actor: &Actor,
     agreement_id: &str,
     allocation_id: &str,
+    input: &impl std::fmt::Debug,
     command: impl Fn(konsortium_domain::agreement::FrameworkAgreement) -> SplitCommand,
 ) -> Result<Allocation, AppError> {
+    access::staff(actor)?;
+    let attempt = app.attempt(actor, "revise", input);
     app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
         let mut split = app.splits().load(agreement_id).await?;
         let agreement = registered_agreement(app, agreement_id).await?;
         let revised = split.decide(command(agreement)).await?;
-        app.commit(&[revised], actor).await?;
-        allocation_of(&split.state, agreement_id, allocation_id)
+        let answer = allocation_of(&split.state, agreement_id, allocation_id)?;
+        attempt.commit(&[revised], answer).await
     })
     .await
 }
@@ -107,7 +118,8 @@ pub async fn revise_places(
     effective_from: Date,
     places: u32,
 ) -> Result<Allocation, AppError> {
-    revise(app, actor, agreement_id, allocation_id, |agreement| SplitCommand::RevisePlaces {
+    let input = ("places", agreement_id, allocation_id, effective_from, places);
+    revise(app, actor, agreement_id, allocation_id, &input, |agreement| SplitCommand::RevisePlaces {
         allocation_id: allocation_id.to_string(),
         agreement,
         effective_from,
@@ -124,7 +136,8 @@ pub async fn revise_share(
     effective_from: Date,
     share: Percent,
 ) -> Result<Allocation, AppError> {
-    revise(app, actor, agreement_id, allocation_id, |agreement| SplitCommand::ReviseShare {
+    let input = ("share", agreement_id, allocation_id, effective_from, share);
+    revise(app, actor, agreement_id, allocation_id, &input, |agreement| SplitCommand::ReviseShare {
         allocation_id: allocation_id.to_string(),
         agreement,
         effective_from,
@@ -140,6 +153,7 @@ pub async fn end_allocation(
     allocation_id: &str,
     last_day: Date,
 ) -> Result<Allocation, AppError> {
+    access::staff(actor)?;
     let command = || SplitCommand::EndAllocation { allocation_id: allocation_id.to_string(), last_day };
     let split = change(app, app.splits(), agreement_id, actor, command).await?;
     allocation_of(&split, agreement_id, allocation_id)
@@ -152,5 +166,6 @@ pub async fn confirm_shares(
     agreement_id: &str,
     on: Date,
 ) -> Result<SubContractSplit, AppError> {
+    access::staff(actor)?;
     change(app, app.splits(), agreement_id, actor, || SplitCommand::ConfirmShares { on }).await
 }

@@ -308,9 +308,12 @@ impl AgreementMutation {
     async fn register_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         input: RegisterAgreementInput,
     ) -> async_graphql::Result<AgreementView> {
-        let (id, agreement) = agreements::register_agreement(app(ctx), &actor(ctx), terms(input)?).await?;
+        let (id, agreement) =
+            agreements::register_agreement(app(ctx), &actor(ctx, idempotency_key)?, terms(input)?).await?;
         Ok(view(id, agreement)?)
     }
 
@@ -319,15 +322,22 @@ impl AgreementMutation {
     async fn change_agreement_rates(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         effective_from: String,
         rates: RateChangeInput,
     ) -> async_graphql::Result<AgreementView> {
         let agreement_id = id("agreementId", &agreement_id)?;
         let effective_from = date("effectiveFrom", &effective_from)?;
-        let agreement =
-            agreements::change_agreement_rates(app(ctx), &actor(ctx), &agreement_id, effective_from, rates.into())
-                .await?;
+        let agreement = agreements::change_agreement_rates(
+            app(ctx),
+            &actor(ctx, idempotency_key)?,
+            &agreement_id,
+            effective_from,
+            rates.into(),
+        )
+        .await?;
         Ok(view(agreement_id, agreement)?)
     }
 
@@ -335,32 +345,45 @@ impl AgreementMutation {
     async fn change_agreement_capacity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         effective_from: String,
         places: u32,
     ) -> async_graphql::Result<AgreementView> {
         let agreement_id = id("agreementId", &agreement_id)?;
         let effective_from = date("effectiveFrom", &effective_from)?;
-        let agreement =
-            agreements::change_agreement_capacity(app(ctx), &actor(ctx), &agreement_id, effective_from, places).await?;
+        let agreement = agreements::change_agreement_capacity(
+            app(ctx),
+            &actor(ctx, idempotency_key)?,
+            &agreement_id,
+            effective_from,
+            places,
+        )
+        .await?;
         Ok(view(agreement_id, agreement)?)
     }
 
     async fn extend_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         new_end: String,
     ) -> async_graphql::Result<AgreementView> {
         let agreement_id = id("agreementId", &agreement_id)?;
         let new_end = date("newEnd", &new_end)?;
-        let agreement = agreements::extend_agreement(app(ctx), &actor(ctx), &agreement_id, new_end).await?;
+        let agreement =
+            agreements::extend_agreement(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, new_end).await?;
         Ok(view(agreement_id, agreement)?)
     }
 
     async fn terminate_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         last_day: String,
         reason: String,
@@ -368,19 +391,25 @@ impl AgreementMutation {
         let agreement_id = id("agreementId", &agreement_id)?;
         let last_day = date("lastDay", &last_day)?;
         let reason = self::reason("reason", &reason)?;
-        let agreement = agreements::terminate_agreement(app(ctx), &actor(ctx), &agreement_id, last_day, reason).await?;
+        let agreement =
+            agreements::terminate_agreement(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, last_day, reason)
+                .await?;
         Ok(view(agreement_id, agreement)?)
     }
 
     async fn change_buyer_reference(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         reference: String,
     ) -> async_graphql::Result<AgreementView> {
         let agreement_id = id("agreementId", &agreement_id)?;
         let reference = text("reference", &reference, REFERENCE_MAX)?;
-        let agreement = agreements::change_buyer_reference(app(ctx), &actor(ctx), &agreement_id, reference).await?;
+        let agreement =
+            agreements::change_buyer_reference(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, reference)
+                .await?;
         Ok(view(agreement_id, agreement)?)
     }
 }

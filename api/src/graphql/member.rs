@@ -110,6 +110,8 @@ impl MemberMutation {
     async fn register_member(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         input: RegisterMemberInput,
     ) -> async_graphql::Result<MemberView> {
         let new = NewMember {
@@ -119,7 +121,7 @@ impl MemberMutation {
             target_group_share: percent("targetGroupSharePercent", &input.target_group_share_percent)?,
             joined_on: date("joinedOn", &input.joined_on)?,
         };
-        let (id, member) = members::register_member(app(ctx), &actor(ctx), new).await?;
+        let (id, member) = members::register_member(app(ctx), &actor(ctx, idempotency_key)?, new).await?;
         Ok(MemberView::new(id, member))
     }
 
@@ -128,6 +130,8 @@ impl MemberMutation {
     async fn report_target_group_share(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         member_id: ID,
         share_percent: String,
         reported_on: String,
@@ -135,7 +139,9 @@ impl MemberMutation {
         let member_id = id("memberId", &member_id)?;
         let share = percent("sharePercent", &share_percent)?;
         let reported_on = date("reportedOn", &reported_on)?;
-        let member = members::report_target_group_share(app(ctx), &actor(ctx), &member_id, share, reported_on).await?;
+        let member =
+            members::report_target_group_share(app(ctx), &actor(ctx, idempotency_key)?, &member_id, share, reported_on)
+                .await?;
         Ok(MemberView::new(member_id, member))
     }
 
@@ -144,25 +150,37 @@ impl MemberMutation {
     async fn change_member_category(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         member_id: ID,
         category: MemberCategoryGql,
         changed_on: String,
     ) -> async_graphql::Result<MemberView> {
         let member_id = id("memberId", &member_id)?;
         let changed_on = date("changedOn", &changed_on)?;
-        let member =
-            members::change_member_category(app(ctx), &actor(ctx), &member_id, category.into(), changed_on).await?;
+        let member = members::change_member_category(
+            app(ctx),
+            &actor(ctx, idempotency_key)?,
+            &member_id,
+            category.into(),
+            changed_on,
+        )
+        .await?;
         Ok(MemberView::new(member_id, member))
     }
 
     async fn member_leaves(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         member_id: ID,
         left_on: String,
     ) -> async_graphql::Result<MemberView> {
         let member_id = id("memberId", &member_id)?;
-        let member = members::member_leaves(app(ctx), &actor(ctx), &member_id, date("leftOn", &left_on)?).await?;
+        let member =
+            members::member_leaves(app(ctx), &actor(ctx, idempotency_key)?, &member_id, date("leftOn", &left_on)?)
+                .await?;
         Ok(MemberView::new(member_id, member))
     }
 }

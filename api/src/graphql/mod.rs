@@ -7,6 +7,7 @@ mod reimbursement;
 mod split;
 
 use crate::app::{Actor, App};
+use crate::error::AppError;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use time::Date;
 
@@ -38,8 +39,15 @@ fn app<'a>(ctx: &Context<'a>) -> &'a App {
     ctx.data_unchecked::<App>()
 }
 
-fn actor(ctx: &Context<'_>) -> Actor {
-    ctx.data_opt::<Actor>().cloned().unwrap_or_else(Actor::anonymous)
+/// The verified caller of this request (the HTTP layer refuses a request without one).
+fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Actor, AppError> {
+    ctx.data::<Actor>().map_err(|_| AppError::Internal("a request reached GraphQL without a verified caller".into()))
+}
+
+/// The caller, for one mutation under the idempotency key it sent.
+fn actor(ctx: &Context<'_>, idempotency_key: Option<String>) -> Result<Actor, AppError> {
+    let key = crate::application::input::optional_text("idempotencyKey", idempotency_key.as_deref(), 200)?;
+    Ok(caller(ctx)?.with_key(key))
 }
 
 fn iso(date: Date) -> String {

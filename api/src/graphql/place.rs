@@ -151,6 +151,8 @@ impl PlaceMutation {
     async fn open_place(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         allocation_id: ID,
         opened_on: String,
@@ -158,7 +160,8 @@ impl PlaceMutation {
         let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
         let opened_on = date("openedOn", &opened_on)?;
         let (place_id, place) =
-            places::open_place(app(ctx), &actor(ctx), &agreement_id, &allocation_id, opened_on).await?;
+            places::open_place(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, &allocation_id, opened_on)
+                .await?;
         Ok(PlaceView::new(place_id, &place))
     }
 
@@ -167,13 +170,16 @@ impl PlaceMutation {
     async fn fill_place(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         place_id: ID,
         participant_id: String,
         from: String,
     ) -> async_graphql::Result<PlaceView> {
         let place_id = id("placeId", &place_id)?;
         let who = participant("participantId", &participant_id)?;
-        let place = places::fill_place(app(ctx), &actor(ctx), &place_id, &who, date("from", &from)?).await?;
+        let place =
+            places::fill_place(app(ctx), &actor(ctx, idempotency_key)?, &place_id, &who, date("from", &from)?).await?;
         Ok(PlaceView::new(place_id, &place))
     }
 
@@ -181,11 +187,15 @@ impl PlaceMutation {
     async fn employ_participant(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         place_id: ID,
         from: String,
     ) -> async_graphql::Result<PlaceView> {
         let place_id = id("placeId", &place_id)?;
-        let place = places::employ_participant(app(ctx), &actor(ctx), &place_id, date("from", &from)?).await?;
+        let place =
+            places::employ_participant(app(ctx), &actor(ctx, idempotency_key)?, &place_id, date("from", &from)?)
+                .await?;
         Ok(PlaceView::new(place_id, &place))
     }
 
@@ -193,13 +203,16 @@ impl PlaceMutation {
     async fn vacate_place(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         place_id: ID,
         last_day: String,
         reason: ExitReasonGql,
     ) -> async_graphql::Result<PlaceView> {
         let place_id = id("placeId", &place_id)?;
         let last_day = date("lastDay", &last_day)?;
-        let place = places::vacate_place(app(ctx), &actor(ctx), &place_id, last_day, reason.into()).await?;
+        let place =
+            places::vacate_place(app(ctx), &actor(ctx, idempotency_key)?, &place_id, last_day, reason.into()).await?;
         Ok(PlaceView::new(place_id, &place))
     }
 
@@ -208,11 +221,15 @@ impl PlaceMutation {
     async fn close_place(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         place_id: ID,
         closed_on: String,
     ) -> async_graphql::Result<PlaceView> {
         let place_id = id("placeId", &place_id)?;
-        let place = places::close_place(app(ctx), &actor(ctx), &place_id, date("closedOn", &closed_on)?).await?;
+        let place =
+            places::close_place(app(ctx), &actor(ctx, idempotency_key)?, &place_id, date("closedOn", &closed_on)?)
+                .await?;
         Ok(PlaceView::new(place_id, &place))
     }
 }

@@ -227,23 +227,36 @@ impl ReportMutation {
     async fn submit_monthly_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         input: MonthlyReportInput,
     ) -> async_graphql::Result<ReportView> {
-        Ok(view(reports::submit_monthly_report(app(ctx), &actor(ctx), &input.parse()?).await?)?)
+        Ok(view(reports::submit_monthly_report(app(ctx), &actor(ctx, idempotency_key)?, &input.parse()?).await?)?)
     }
 
     /// A new version of an approved month (before it is invoiced); staff approve it again.
     async fn correct_monthly_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         input: MonthlyReportInput,
     ) -> async_graphql::Result<ReportView> {
-        Ok(view(reports::correct_monthly_report(app(ctx), &actor(ctx), &input.parse()?).await?)?)
+        Ok(view(reports::correct_monthly_report(app(ctx), &actor(ctx, idempotency_key)?, &input.parse()?).await?)?)
     }
 
-    async fn approve_monthly_report(&self, ctx: &Context<'_>, report_id: ID) -> async_graphql::Result<ReportView> {
+    /// Staff approve the version of the report they looked at; a newer version is `CONFLICT`.
+    async fn approve_monthly_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
+        report_id: ID,
+        #[graphql(desc = "The report version the approver saw.")] version: u32,
+    ) -> async_graphql::Result<ReportView> {
         let report_id = id("reportId", &report_id)?;
-        Ok(view(reports::approve_monthly_report(app(ctx), &actor(ctx), &report_id).await?)?)
+        let actor = actor(ctx, idempotency_key)?;
+        Ok(view(reports::approve_monthly_report(app(ctx), &actor, &report_id, version).await?)?)
     }
 
     /// Records that an approved month is on an invoice issued outside Konsortium; from then on the
@@ -251,22 +264,31 @@ impl ReportMutation {
     async fn mark_monthly_report_invoiced(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         report_id: ID,
         invoice_number: String,
     ) -> async_graphql::Result<ReportView> {
         let report_id = id("reportId", &report_id)?;
         let invoice_number = text("invoiceNumber", &invoice_number, REFERENCE_MAX)?;
-        Ok(view(reports::mark_monthly_report_invoiced(app(ctx), &actor(ctx), &report_id, invoice_number).await?)?)
+        Ok(view(
+            reports::mark_monthly_report_invoiced(app(ctx), &actor(ctx, idempotency_key)?, &report_id, invoice_number)
+                .await?,
+        )?)
     }
 
     async fn reject_monthly_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         report_id: ID,
+        #[graphql(desc = "The report version the approver saw.")] version: u32,
         reason: String,
     ) -> async_graphql::Result<ReportView> {
         let report_id = id("reportId", &report_id)?;
         let reason = self::reason("reason", &reason)?;
-        Ok(view(reports::reject_monthly_report(app(ctx), &actor(ctx), &report_id, reason).await?)?)
+        let actor = actor(ctx, idempotency_key)?;
+        Ok(view(reports::reject_monthly_report(app(ctx), &actor, &report_id, version, reason).await?)?)
     }
 }

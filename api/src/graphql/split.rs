@@ -128,6 +128,8 @@ impl SplitMutation {
     async fn allocate_places(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         input: AllocatePlacesInput,
     ) -> async_graphql::Result<AllocationView> {
         let new = new_allocation(
@@ -137,7 +139,7 @@ impl SplitMutation {
             input.end_date.as_deref(),
             Part::Places(input.places),
         )?;
-        Ok(AllocationView::from(&split::allocate(app(ctx), &actor(ctx), new).await?))
+        Ok(AllocationView::from(&split::allocate(app(ctx), &actor(ctx, idempotency_key)?, new).await?))
     }
 
     /// Gives a member a role and a share of a goods-and-services agreement's value; the shares in
@@ -145,6 +147,8 @@ impl SplitMutation {
     async fn allocate_role(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         input: AllocateRoleInput,
     ) -> async_graphql::Result<AllocationView> {
         let part = Part::Role {
@@ -153,13 +157,15 @@ impl SplitMutation {
         };
         let new =
             new_allocation(&input.agreement_id, &input.member_id, &input.start_date, input.end_date.as_deref(), part)?;
-        Ok(AllocationView::from(&split::allocate(app(ctx), &actor(ctx), new).await?))
+        Ok(AllocationView::from(&split::allocate(app(ctx), &actor(ctx, idempotency_key)?, new).await?))
     }
 
     /// A new number of places from a day; never below the places open then.
     async fn revise_places(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         allocation_id: ID,
         effective_from: String,
@@ -167,14 +173,23 @@ impl SplitMutation {
     ) -> async_graphql::Result<AllocationView> {
         let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
         let effective_from = date("effectiveFrom", &effective_from)?;
-        let allocation =
-            split::revise_places(app(ctx), &actor(ctx), &agreement_id, &allocation_id, effective_from, places).await?;
+        let allocation = split::revise_places(
+            app(ctx),
+            &actor(ctx, idempotency_key)?,
+            &agreement_id,
+            &allocation_id,
+            effective_from,
+            places,
+        )
+        .await?;
         Ok(AllocationView::from(&allocation))
     }
 
     async fn revise_share(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         allocation_id: ID,
         effective_from: String,
@@ -183,8 +198,15 @@ impl SplitMutation {
         let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
         let effective_from = date("effectiveFrom", &effective_from)?;
         let share = percent("sharePercent", &share_percent)?;
-        let allocation =
-            split::revise_share(app(ctx), &actor(ctx), &agreement_id, &allocation_id, effective_from, share).await?;
+        let allocation = split::revise_share(
+            app(ctx),
+            &actor(ctx, idempotency_key)?,
+            &agreement_id,
+            &allocation_id,
+            effective_from,
+            share,
+        )
+        .await?;
         Ok(AllocationView::from(&allocation))
     }
 
@@ -193,11 +215,14 @@ impl SplitMutation {
     async fn confirm_shares(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         on: String,
     ) -> async_graphql::Result<SplitView> {
         let agreement_id = id("agreementId", &agreement_id)?;
-        let split = split::confirm_shares(app(ctx), &actor(ctx), &agreement_id, date("on", &on)?).await?;
+        let split =
+            split::confirm_shares(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, date("on", &on)?).await?;
         Ok(SplitView {
             allocations: split.allocations.iter().map(AllocationView::from).collect(),
             agreement_id: ID(agreement_id),
@@ -207,13 +232,17 @@ impl SplitMutation {
     async fn end_allocation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
         agreement_id: ID,
         allocation_id: ID,
         last_day: String,
     ) -> async_graphql::Result<AllocationView> {
         let (agreement_id, allocation_id) = (id("agreementId", &agreement_id)?, id("allocationId", &allocation_id)?);
         let last_day = date("lastDay", &last_day)?;
-        let allocation = split::end_allocation(app(ctx), &actor(ctx), &agreement_id, &allocation_id, last_day).await?;
+        let allocation =
+            split::end_allocation(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, &allocation_id, last_day)
+                .await?;
         Ok(AllocationView::from(&allocation))
     }
 }

@@ -52,6 +52,8 @@ pub enum ReimbursementError {
     NotApproved,
     #[error("a rejection needs a reason the member can act on")]
     ReasonMissing,
+    #[error("you decided on version {seen}, but the report is at version {current} now: look at it again")]
+    StaleVersion { seen: u32, current: u32 },
     #[error("a month can be reported once it is over; {month} ends {last_day}")]
     MonthNotOver { month: Month, last_day: Date },
     #[error("{month} is outside the agreement period")]
@@ -103,12 +105,16 @@ impl MonthlyReimbursement {
                 self.ensure_same_report(&input)?;
                 Ok(ReimbursementEvent::ReportCorrected { version: self.version + 1, figures: figures(&input)? })
             }
-            ReimbursementCommand::Approve => match self.status {
-                Some(ReportStatus::Submitted) => Ok(ReimbursementEvent::ReportApproved { version: self.version }),
-                Some(ReportStatus::Approved) => Err(ReimbursementError::AlreadyApproved),
-                _ => Err(ReimbursementError::NotSubmitted),
-            },
-            ReimbursementCommand::Reject { reason } => {
+            ReimbursementCommand::Approve { version } => {
+                self.ensure_seen(version)?;
+                match self.status {
+                    Some(ReportStatus::Submitted) => Ok(ReimbursementEvent::ReportApproved { version: self.version }),
+                    Some(ReportStatus::Approved) => Err(ReimbursementError::AlreadyApproved),
+                    _ => Err(ReimbursementError::NotSubmitted),
+                }
+            }
+            ReimbursementCommand::Reject { version, reason } => {
+                self.ensure_seen(version)?;
                 if self.status != Some(ReportStatus::Submitted) {
                     return Err(ReimbursementError::NotSubmitted);
                 }
@@ -123,6 +129,14 @@ impl MonthlyReimbursement {
                 }
                 Ok(ReimbursementEvent::ReportInvoiced { version: self.version, invoice_id })
             }
+        }
+    }
+
+    /// A decision on a version the member has since replaced would approve figures nobody looked at.
+    fn ensure_seen(&self, seen: u32) -> Result<(), ReimbursementError> {
+        match seen == self.version || self.month.is_none() {
+            true => Ok(()),
+            false => Err(ReimbursementError::StaleVersion { seen, current: self.version }),
         }
     }
 

@@ -127,7 +127,7 @@ fn a_stay_left_open_after_its_allocation_ended_is_paid_only_until_that_end() {
 fn staff_approve_a_submitted_report() {
     ReportTest::with(())
         .given(vec![submitted()])
-        .when(ReimbursementCommand::Approve)
+        .when(ReimbursementCommand::Approve { version: 1 })
         .then_expect_events(vec![ReimbursementEvent::ReportApproved { version: 1 }]);
 }
 
@@ -135,12 +135,12 @@ fn staff_approve_a_submitted_report() {
 fn a_rejection_needs_a_reason_and_the_member_may_submit_again() {
     ReportTest::with(())
         .given(vec![submitted()])
-        .when(ReimbursementCommand::Reject { reason: "  ".into() })
+        .when(ReimbursementCommand::Reject { version: 1, reason: "  ".into() })
         .then_expect_error(ReimbursementError::ReasonMissing);
     let rejected = ReimbursementEvent::ReportRejected { version: 1, reason: "Plats 2 var tom i november".into() };
     ReportTest::with(())
         .given(vec![submitted()])
-        .when(ReimbursementCommand::Reject { reason: "Plats 2 var tom i november".into() })
+        .when(ReimbursementCommand::Reject { version: 1, reason: "Plats 2 var tom i november".into() })
         .then_expect_events(vec![rejected.clone()]);
     let resubmitted = ReportTest::with(())
         .given(vec![submitted(), rejected])
@@ -198,7 +198,7 @@ fn only_an_approved_report_is_corrected_or_invoiced() {
         .then_expect_error(ReimbursementError::NotApproved);
     ReportTest::with(())
         .given_no_previous_events()
-        .when(ReimbursementCommand::Approve)
+        .when(ReimbursementCommand::Approve { version: 1 })
         .then_expect_error(ReimbursementError::NotSubmitted);
 }
 
@@ -222,7 +222,7 @@ fn a_report_for_an_invoiced_month_is_rejected() {
         .then_expect_error(ReimbursementError::AlreadyInvoiced);
     ReportTest::with(())
         .given(invoiced())
-        .when(ReimbursementCommand::Approve)
+        .when(ReimbursementCommand::Approve { version: 1 })
         .then_expect_error(ReimbursementError::AlreadyInvoiced);
     ReportTest::with(())
         .given(invoiced())
@@ -319,4 +319,19 @@ fn a_delivery_too_large_to_be_real_is_refused_instead_of_overflowing() {
         .given_no_previous_events()
         .when(ReimbursementCommand::Submit(fruit_february(&[Ore(i64::MAX), Ore(1)])))
         .then_expect_error(ReimbursementError::DeliveryTooLarge { max: MAX_DELIVERY });
+}
+
+#[test]
+fn an_approval_of_a_version_the_member_has_replaced_is_refused() {
+    let rejected = ReimbursementEvent::ReportRejected { version: 1, reason: "Fel datum".into() };
+    let resubmitted = match submitted() {
+        ReimbursementEvent::ReportSubmitted { agreement_id, member_id, month, figures, .. } => {
+            ReimbursementEvent::ReportSubmitted { agreement_id, member_id, month, version: 2, figures }
+        }
+        other => panic!("{other:?}"),
+    };
+    ReportTest::with(())
+        .given(vec![submitted(), rejected, resubmitted])
+        .when(ReimbursementCommand::Approve { version: 1 })
+        .then_expect_error(ReimbursementError::StaleVersion { seen: 1, current: 2 });
 }

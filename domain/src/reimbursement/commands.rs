@@ -41,12 +41,10 @@ pub enum ReimbursementCommand {
     Submit(ReportInput),
     /// A new version of an approved month, before it is invoiced.
     Correct(ReportInput),
-    Approve,
-    Reject {
-        reason: String,
-    },
+    /// Staff approve the version they saw.
+    Approve { version: u32 },
+    /// Staff send the version they saw back.
+    Reject { version: u32, reason: String },
     /// The month is on an issued invoice; from now on only a credit note corrects it.
-    MarkInvoiced {
-        invoice_id: String,
-    },
+    MarkInvoiced { invoice_id: String },
 }
