@@ -15,6 +15,8 @@ pub mod money;
 pub mod org_number;
 /// Participants across places: one place at a time, and where their caps of months start.
 pub mod participant;
+/// Swedish personal identity and co-ordination numbers, checked; personal data.
+pub mod personnummer;
 /// Training places, filled by pseudonymous participants.
 pub mod place;
 /// Monthly reports and the reimbursement rule they are computed by.
