@@ -1,0 +1,346 @@
+//! Benchmark harness: measures Konsortium against the database's own limit, in one run, and prints
+//! every figure with its ratio. Speed is shown here, never asserted in tests.
+//!
+//! ```sh
+//! cargo run --release -p konsortium-tests --bin bench                       # PostgreSQL (KONSORTIUM_TEST_PG)
+//! cargo run --release -p konsortium-tests --bin bench -- --store sqlite     # the embedded store
+//! ```
+//!
+//! Each run works in a database of its own (dropped afterwards) and prints:
+//! - the database's limit: pgbench single-row INSERTs of an events-shaped row at 1 and 8 clients
+//!   (SQLite: the same INSERT, one transaction each, from this process);
+//! - GraphQL mutations over HTTP (`registerMember`, keep-alive) at 1 and 16 clients, and the ratio;
+//! - mutation latency p50/p99 at 1 client, also while another database on the same cluster holds a
+//!   transaction open (PostgreSQL);
+//! - a full rebuild in events/s against reading the same rows in commit order;
+//! - the peak resident memory of the process.
+
+use clap::{Parser, ValueEnum};
+use konsortium_api::app::App;
+use konsortium_api::auth::{principal, Role};
+use konsortium_api::server;
+use konsortium_projections::{on_db, rebuild, Db, ProjectorOptions};
+use konsortium_tests::workload::{org_number, Workload};
+use serde_json::json;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Store {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Parser)]
+#[command(about = "Measures mutations, latency and rebuilds against the database's own limit")]
+struct Args {
+    #[arg(long, value_enum, default_value = "postgres")]
+    store: Store,
+    /// The PostgreSQL server to create the benchmark database on.
+    #[arg(long, env = "KONSORTIUM_TEST_PG", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    /// Seconds each throughput measurement runs.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Writers and commands per writer of the workload the rebuild replays.
+    #[arg(long, default_value_t = 4)]
+    writers: u32,
+    #[arg(long, default_value_t = 2_500)]
+    steps: u32,
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A database of the benchmark's own.
+struct BenchDb {
+    db: Db,
+    url: String,
+    drop: Option<(String, String)>,
+}
+
+async fn bench_db(args: &Args) -> Result<BenchDb, Error> {
+    match args.store {
+        Store::Postgres => {
+            let name = format!("konsortium_bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = Db::connect(Some(&args.postgres)).await?;
+            on_db!(&admin, pool => sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ()))?;
+            admin.close().await;
+            let url = match args.postgres.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{name}"),
+                None => format!("{}/{name}", args.postgres),
+            };
+            Ok(BenchDb { db: Db::connect(Some(&url)).await?, url, drop: Some((args.postgres.clone(), name)) })
+        }
+        Store::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("konsortium-bench-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir)?;
+            let file = dir.join("bench.db");
+            Ok(BenchDb { db: Db::sqlite_file(&file).await?, url: format!("sqlite://{}", file.display()), drop: None })
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Error> {
+    let bench = bench_db(&args).await?;
+    bench.db.migrate().await?;
+    let window = Duration::from_secs(args.seconds);
+    println!("Konsortium benchmark on {} ({} s per measurement)", bench.db.backend(), args.seconds);
+
+    let limit_1 = database_limit(&bench, 1, window).await?;
+    let limit_8 = database_limit(&bench, 8, window).await?;
+    println!("database limit: single-row INSERT  1 client {limit_1:>9.0}/s   8 clients {limit_8:>9.0}/s");
+
+    let app = App::open(bench.db.clone(), ProjectorOptions::default()).await.map_err(|e| e.into_boxed())?;
+    let running = server::start(app, "127.0.0.1:0").await?;
+    let staff = principal("bench".into(), Role::Staff, None, None)?;
+    let token = running.app().keys().mint(&staff, Duration::from_secs(3_600))?;
+    let target = Target { url: format!("http://{}/graphql", running.addr), token, next: Default::default() };
+    let target = Arc::new(target);
+
+    let one = mutations(&target, 1, window).await?;
+    let sixteen = mutations(&target, 16, window).await?;
+    println!(
+        "HTTP mutations: 1 client {:>9.0}/s ({:.2}× the limit)   16 clients {:>9.0}/s ({:.2}× the 8-client limit)",
+        one.per_second(),
+        one.per_second() / limit_1,
+        sixteen.per_second(),
+        sixteen.per_second() / limit_8
+    );
+    println!("mutation latency at 1 client: p50 {:.1} ms, p99 {:.1} ms", one.percentile(50.0), one.percentile(99.0));
+    if let Some((admin, _)) = &bench.drop {
+        let held = hold_transaction_elsewhere(admin).await?;
+        let busy = mutations(&target, 1, window).await?;
+        drop(held);
+        println!(
+            "  … while another database holds a transaction open: p50 {:.1} ms, p99 {:.1} ms",
+            busy.percentile(50.0),
+            busy.percentile(99.0)
+        );
+    }
+
+    let workload_started = Instant::now();
+    let tasks: Vec<_> = (0..args.writers)
+        .map(|w| {
+            let db = bench.db.clone();
+            tokio::spawn(async move { Workload::new(&db, 500 + w, 77 + u64::from(w)).run(args.steps).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await?;
+    }
+    let events = count_events(&bench.db).await?;
+    println!("workload: {events} events in the log after {:.1} s", workload_started.elapsed().as_secs_f64());
+
+    let read = read_in_commit_order(&bench).await?;
+    let started = Instant::now();
+    let reports = rebuild::rebuild(running.app().projector(), None, &|_, _| {}).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let replayed: u64 = reports.iter().map(|r| r.events).sum();
+    println!(
+        "rebuild: {} projections, {replayed} events applied in {elapsed:.2} s = {:.0} events/s; reading the log in \
+         commit order takes {:.2} s = {:.0} rows/s ({:.2}× of that)",
+        reports.len(),
+        replayed as f64 / elapsed,
+        read,
+        events as f64 / read,
+        (replayed as f64 / elapsed) / (events as f64 / read)
+    );
+    println!("peak RSS: {} MB", peak_rss_mb());
+
+    running.stop().await;
+    if let Some((admin, name)) = bench.drop {
+        let admin = Db::connect(Some(&admin)).await?;
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        on_db!(&admin, pool => sqlx::query(&sql).execute(pool).await.map(|_| ()))?;
+        admin.close().await;
+    }
+    let _ = bench.url;
+    Ok(())
+}
+
+/// Single-row INSERTs of an events-shaped row, each its own transaction: what the database can commit.
+async fn database_limit(bench: &BenchDb, clients: u32, window: Duration) -> Result<f64, Error> {
+    const TABLE: &str =
+        "CREATE TABLE IF NOT EXISTS bench_events (aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, \
+        sequence BIGINT NOT NULL, event_type TEXT NOT NULL, event_version TEXT NOT NULL, payload TEXT NOT NULL, \
+        metadata TEXT NOT NULL, PRIMARY KEY (aggregate_type, aggregate_id, sequence))";
+    on_db!(&bench.db, pool => sqlx::query(TABLE).execute(pool).await.map(|_| ()))?;
+    match bench.db {
+        Db::Postgres(_) => {
+            let script = std::env::temp_dir().join(format!("konsortium-bench-{}.sql", uuid::Uuid::new_v4().simple()));
+            std::fs::write(
+                &script,
+                "INSERT INTO bench_events VALUES ('Member', md5(random()::text), 1, 'MemberRegistered', '2.0', \
+                 '{\"MemberRegistered\":{\"name\":\"Returbutiken Fyndet\"}}', '{\"actor\":\"bench\"}');\n",
+            )?;
+            let output = Command::new("pgbench")
+                .args(["-n", "-c", &clients.to_string(), "-j", &clients.min(2).to_string()])
+                .args(["-T", &window.as_secs().to_string(), "-f"])
+                .arg(&script)
+                .arg(&bench.url)
+                .output()?;
+            let _ = std::fs::remove_file(&script);
+            let text = String::from_utf8_lossy(&output.stdout);
+            text.lines()
+                .find_map(|l| l.strip_prefix("tps = "))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    format!("pgbench gave no tps: {text} {}", String::from_utf8_lossy(&output.stderr)).into()
+                })
+        }
+        Db::Sqlite(ref pool) => {
+            let deadline = Instant::now() + window;
+            let tasks: Vec<_> = (0..clients)
+                .map(|c| {
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        let mut n = 0u64;
+                        while Instant::now() < deadline {
+                            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                            sqlx::query("INSERT INTO bench_events VALUES ('Member', $1, 1, 'MemberRegistered', '2.0', $2, '{}')")
+                                .bind(format!("{c}-{n}"))
+                                .bind("{\"MemberRegistered\":{\"name\":\"Returbutiken Fyndet\"}}")
+                                .execute(&mut *tx)
+                                .await?;
+                            tx.commit().await?;
+                            n += 1;
+                        }
+                        Ok::<u64, sqlx::Error>(n)
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for task in tasks {
+                total += task.await??;
+            }
+            Ok(total as f64 / window.as_secs_f64())
+        }
+    }
+}
+
+struct Target {
+    url: String,
+    token: String,
+    next: std::sync::atomic::AtomicU32,
+}
+
+struct Run {
+    count: usize,
+    elapsed: Duration,
+    latencies_ms: Vec<f64>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_ms.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * (self.latencies_ms.len() - 1) as f64).round() as usize;
+        self.latencies_ms[rank.min(self.latencies_ms.len() - 1)]
+    }
+}
+
+/// `registerMember` with fresh org numbers from `clients` keep-alive connections; every answer is
+/// checked, because GraphQL errors come back as HTTP 200.
+async fn mutations(target: &Arc<Target>, clients: u32, window: Duration) -> Result<Run, Error> {
+    let started = Instant::now();
+    let deadline = started + window;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let target = Arc::clone(target);
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let n = target.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let body = json!({
+                        "query": "mutation($m: RegisterMemberInput!) { registerMember(input: $m) { id } }",
+                        "variables": { "m": { "name": format!("Bänkföretag {n}"), "orgNumber": org_number(500_000 + n).to_string(),
+                            "category": "ASF", "targetGroupSharePercent": "45", "joinedOn": "2024-09-01" } }
+                    });
+                    let sent = Instant::now();
+                    let answer: serde_json::Value =
+                        client.post(&target.url).bearer_auth(&target.token).json(&body).send().await?.json().await?;
+                    if answer.get("errors").is_some() {
+                        return Err(format!("a mutation failed: {answer}").into());
+                    }
+                    latencies.push(sent.elapsed().as_secs_f64() * 1_000.0);
+                }
+                Ok::<Vec<f64>, Error>(latencies)
+            })
+        })
+        .collect();
+    let mut latencies_ms = Vec::new();
+    for task in tasks {
+        latencies_ms.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(Run { count: latencies_ms.len(), elapsed, latencies_ms })
+}
+
+/// A transaction held open in another database of the cluster: it holds back the oldest running
+/// transaction id every database sees.
+async fn hold_transaction_elsewhere(admin: &str) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Error> {
+    let pool = sqlx::PgPool::connect(admin).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_current_xact_id()").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+async fn count_events(db: &Db) -> Result<i64, Error> {
+    Ok(on_db!(db, pool => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events").fetch_one(pool).await)?)
+}
+
+/// Seconds to read every event row in commit order: `COPY` through psql on PostgreSQL, a plain query
+/// on SQLite.
+async fn read_in_commit_order(bench: &BenchDb) -> Result<f64, Error> {
+    let started = Instant::now();
+    match &bench.db {
+        Db::Postgres(_) => {
+            let status = Command::new("psql")
+                .arg(&bench.url)
+                .args(["-q", "-c", "COPY (SELECT * FROM events ORDER BY transaction_id, position) TO STDOUT"])
+                .stdout(std::process::Stdio::null())
+                .status()?;
+            if !status.success() {
+                return Err("psql COPY failed".into());
+            }
+        }
+        Db::Sqlite(pool) => {
+            let rows: Vec<(i64, String, String)> =
+                sqlx::query_as("SELECT position, payload, metadata FROM events ORDER BY position")
+                    .fetch_all(pool)
+                    .await?;
+            std::hint::black_box(rows);
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// The process's peak resident set, from the kernel.
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        .map_or(0, |kb| kb / 1_024)
+}
