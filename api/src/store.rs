@@ -54,6 +54,18 @@ pub enum AppendError {
     Serialise(#[from] serde_json::Error),
 }
 
+impl Pending {
+    /// The type of the aggregate that decided these events.
+    pub fn aggregate_type(&self) -> &'static str {
+        self.aggregate_type
+    }
+
+    /// Whether the decision produced any event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
 impl<A> AggregateStore<A>
 where
     A: Aggregate<Services = ()> + 'static,
