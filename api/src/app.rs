@@ -150,7 +150,11 @@ impl App {
         db.migrate().await?;
         let projector = Arc::new(Projector::new(db.clone(), views::all(), options));
         projector.prepare().await?;
-        projector.catch_up().await?;
+        // A view stopped on an event it cannot decode must not keep the others from serving; its
+        // loop keeps retrying and logging once the server runs.
+        if let Err(err) = projector.catch_up().await {
+            tracing::error!(error = %err, "a view could not catch up; serving the others");
+        }
         Ok(App {
             inner: Arc::new(Inner {
                 members: AggregateStore::new(&db),
@@ -238,7 +242,11 @@ impl App {
             AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
         })?;
         if let Some(head) = head {
-            if !self.inner.projector.wait_for(head, READ_YOUR_WRITES_TIMEOUT).await {
+            let mut written: Vec<&str> =
+                changes.iter().filter(|c| !c.is_empty()).map(Pending::aggregate_type).collect();
+            written.sort_unstable();
+            written.dedup();
+            if !self.inner.projector.wait_for(head, &written, READ_YOUR_WRITES_TIMEOUT).await {
                 tracing::warn!(?head, "views lag behind a command; answering before they caught up");
             }
         }

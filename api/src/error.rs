@@ -9,6 +9,7 @@ use konsortium_domain::participant::ParticipantError;
 use konsortium_domain::place::PlaceError;
 use konsortium_domain::reimbursement::ReimbursementError;
 use konsortium_domain::split::SplitError;
+use konsortium_projections::views::PageError;
 use konsortium_projections::{DbError, ProjectorError};
 
 /// Stable codes clients can switch on.
@@ -195,6 +196,13 @@ impl<E: DomainError + Send + Sync + 'static> From<AggregateError<E>> for AppErro
 impl From<DbError> for AppError {
     fn from(err: DbError) -> AppError {
         AppError::Internal(Box::new(err))
+    }
+}
+
+/// Page arguments are input: `first` out of range or an `after` that is no cursor.
+impl From<PageError> for AppError {
+    fn from(err: PageError) -> AppError {
+        AppError::invalid(err.field(), err)
     }
 }
 

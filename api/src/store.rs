@@ -44,13 +44,6 @@ pub struct Pending {
     events: Vec<(String, String, Value)>,
 }
 
-impl Pending {
-    /// The kind of aggregate these events belong to.
-    pub fn aggregate_type(&self) -> &'static str {
-        self.aggregate_type
-    }
-}
-
 /// Why an append stored nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
@@ -62,6 +55,18 @@ pub enum AppendError {
     Db(#[from] DbError),
     #[error("an event could not be serialised: {0}")]
     Serialise(#[from] serde_json::Error),
+}
+
+impl Pending {
+    /// The type of the aggregate that decided these events.
+    pub fn aggregate_type(&self) -> &'static str {
+        self.aggregate_type
+    }
+
+    /// Whether the decision produced any event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
 }
 
 impl<A> AggregateStore<A>

@@ -40,6 +40,23 @@ pub enum DbError {
     Sql(#[from] sqlx::Error),
     #[error("stored JSON does not match the code: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    UndecodableEvent(Box<UndecodableEvent>),
+}
+
+/// A stored event the code cannot read, named so an operator can find it in the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "event {event_type} (version {event_version}) of {aggregate_type} {aggregate_id} at sequence {sequence} \
+     cannot be decoded: {reason}"
+)]
+pub struct UndecodableEvent {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub reason: String,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either arm.

@@ -6,7 +6,7 @@
 //! `(transaction_id, position)` order: nothing can later appear before a row already read.
 //! On SQLite one writer commits at a time, so `position` alone is that order.
 
-use crate::db::{DbError, Tx};
+use crate::db::{DbError, Tx, UndecodableEvent};
 use cqrs_es::persist::{EventUpcaster, SemanticVersionEventUpcaster, SerializedEvent};
 use serde::Serialize;
 use serde_json::Value;
@@ -33,11 +33,30 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// The payload as the aggregate's event type.
-    /// Deserialises by reference: every projection decodes every event, so no copy of the payload.
+    /// The payload as the aggregate's event type; a payload that does not fit names the event.
+    /// Deserialises by reference: no copy of the payload.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, DbError> {
-        Ok(E::deserialize(&self.payload)?)
+        E::deserialize(&self.payload).map_err(|err| {
+            DbError::UndecodableEvent(Box::new(UndecodableEvent {
+                aggregate_type: self.aggregate_type.clone(),
+                aggregate_id: self.aggregate_id.clone(),
+                sequence: self.sequence,
+                event_type: self.event_type.clone(),
+                event_version: self.event_version.clone(),
+                reason: err.to_string(),
+            }))
+        })
     }
+}
+
+/// What one read of the log gave a projection: its events, and how far the log was scanned.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub events: Vec<StoredEvent>,
+    /// The checkpoint to store after applying `events`: the last event when the batch is full,
+    /// else the newest readable event of any type, so a projection that reads few types still
+    /// reaches the head of the log.
+    pub reached: Checkpoint,
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,43 +72,125 @@ struct EventRow {
     metadata: String,
 }
 
-const PG_READ_AFTER: &str = "
-SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id, sequence,
-       event_type, event_version, payload::text AS payload, metadata::text AS metadata
-  FROM events
- WHERE (transaction_id, position) > ($1::text::xid8, $2)
-   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY transaction_id, position
- LIMIT $3";
+/// `$first, $first+1, …` for an `IN` list of `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
 
-const SQLITE_READ_AFTER: &str = "
-SELECT 0 AS transaction_id, position, aggregate_type, aggregate_id, sequence,
-       event_type, event_version, payload, metadata
-  FROM events
- WHERE position > $1
- ORDER BY position
- LIMIT $2";
+fn pg_read_after(types: usize) -> String {
+    format!(
+        "SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, payload::text AS payload, metadata::text AS metadata
+           FROM events
+          WHERE aggregate_type IN ({})
+            AND (transaction_id, position) > ($1::text::xid8, $2)
+            AND transaction_id < $3::text::xid8
+          ORDER BY transaction_id, position
+          LIMIT $4",
+        placeholders(5, types)
+    )
+}
 
-/// Up to `limit` events after `after`, in commit-safe order, upcast.
-pub async fn read_after(tx: &mut Tx, after: Checkpoint, limit: i64) -> Result<Vec<StoredEvent>, DbError> {
-    let rows: Vec<EventRow> = match tx {
+fn sqlite_read_after(types: usize) -> String {
+    format!(
+        "SELECT 0 AS transaction_id, position, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, payload, metadata
+           FROM events
+          WHERE aggregate_type IN ({})
+            AND position > $1
+          ORDER BY position
+          LIMIT $2",
+        placeholders(3, types)
+    )
+}
+
+/// Up to `limit` events of `aggregate_types` after `after`, in commit-safe order, upcast.
+///
+/// On PostgreSQL the horizon (`pg_snapshot_xmin`) is taken once and bound: every transaction below it
+/// has ended, so the rows below it never change, and the events read and the head scanned to are
+/// taken from the same set of rows even though they are two statements.
+pub async fn read_batch(
+    tx: &mut Tx,
+    after: Checkpoint,
+    aggregate_types: &[&str],
+    limit: i64,
+) -> Result<Batch, DbError> {
+    let (rows, head): (Vec<EventRow>, Option<(i64, i64)>) = match tx {
         Tx::Postgres(tx) => {
-            sqlx::query_as(PG_READ_AFTER)
+            let horizon: String =
+                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetch_one(&mut **tx).await?;
+            let sql = pg_read_after(aggregate_types.len());
+            let mut query = sqlx::query_as(&sql)
                 .bind(after.transaction_id.to_string())
                 .bind(after.position)
-                .bind(limit)
-                .fetch_all(&mut **tx)
-                .await?
+                .bind(&horizon)
+                .bind(limit);
+            for aggregate_type in aggregate_types {
+                query = query.bind(*aggregate_type);
+            }
+            let rows: Vec<EventRow> = match aggregate_types.is_empty() {
+                true => Vec::new(),
+                false => query.fetch_all(&mut **tx).await?,
+            };
+            let head = match rows.len() as i64 >= limit {
+                true => None,
+                false => {
+                    sqlx::query_as(
+                        "SELECT transaction_id::text::bigint, position FROM events
+                          WHERE transaction_id < $1::text::xid8
+                          ORDER BY transaction_id DESC, position DESC LIMIT 1",
+                    )
+                    .bind(&horizon)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                }
+            };
+            (rows, head)
         }
         Tx::Sqlite(tx) => {
-            sqlx::query_as(SQLITE_READ_AFTER).bind(after.position).bind(limit).fetch_all(&mut **tx).await?
+            let sql = sqlite_read_after(aggregate_types.len());
+            let mut query = sqlx::query_as(&sql).bind(after.position).bind(limit);
+            for aggregate_type in aggregate_types {
+                query = query.bind(*aggregate_type);
+            }
+            let rows: Vec<EventRow> = match aggregate_types.is_empty() {
+                true => Vec::new(),
+                false => query.fetch_all(&mut **tx).await?,
+            };
+            let head = match rows.len() as i64 >= limit {
+                true => None,
+                false => {
+                    sqlx::query_as(
+                        "SELECT 0, position FROM events WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1",
+                    )
+                    .fetch_optional(&mut **tx)
+                    .await?
+                }
+            };
+            (rows, head)
         }
     };
     let upcasters = upcasters();
-    rows.into_iter().map(|row| decode_row(row, &upcasters)).collect()
+    let events = rows.into_iter().map(|row| decode_row(row, &upcasters)).collect::<Result<Vec<_>, _>>()?;
+    let last = events.last().map(|e| e.checkpoint);
+    let head = head.map(|(transaction_id, position)| Checkpoint { transaction_id, position });
+    let reached = [Some(after), last, head].into_iter().flatten().max().unwrap_or(after);
+    Ok(Batch { events, reached })
 }
 
 fn decode_row(row: EventRow, upcasters: &[Box<dyn EventUpcaster>]) -> Result<StoredEvent, DbError> {
+    let undecodable = |reason: String| {
+        DbError::UndecodableEvent(Box::new(UndecodableEvent {
+            aggregate_type: row.aggregate_type.clone(),
+            aggregate_id: row.aggregate_id.clone(),
+            sequence: row.sequence,
+            event_type: row.event_type.clone(),
+            event_version: row.event_version.clone(),
+            reason,
+        }))
+    };
+    let payload = serde_json::from_str(&row.payload).map_err(|e| undecodable(format!("payload: {e}")))?;
+    let metadata = serde_json::from_str(&row.metadata).map_err(|e| undecodable(format!("metadata: {e}")))?;
     let serialized = upcast(
         SerializedEvent {
             aggregate_id: row.aggregate_id,
@@ -97,8 +198,8 @@ fn decode_row(row: EventRow, upcasters: &[Box<dyn EventUpcaster>]) -> Result<Sto
             aggregate_type: row.aggregate_type,
             event_type: row.event_type,
             event_version: row.event_version,
-            payload: serde_json::from_str(&row.payload)?,
-            metadata: serde_json::from_str(&row.metadata)?,
+            payload,
+            metadata,
         },
         upcasters,
     );
@@ -191,6 +292,22 @@ pub async fn head(tx: &mut Tx) -> Result<Option<Checkpoint>, DbError> {
 /// How many events the log holds, for progress reporting.
 pub async fn count(tx: &mut Tx) -> Result<i64, DbError> {
     Ok(crate::on_tx!(tx, conn => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events").fetch_one(conn).await)?)
+}
+
+/// How many events of these aggregate types the log holds, for progress reporting.
+pub async fn count_of(tx: &mut Tx, aggregate_types: &[&str]) -> Result<i64, DbError> {
+    if aggregate_types.is_empty() {
+        return Ok(0);
+    }
+    let sql =
+        format!("SELECT count(*) FROM events WHERE aggregate_type IN ({})", placeholders(1, aggregate_types.len()));
+    Ok(crate::on_tx!(tx, conn => {
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for aggregate_type in aggregate_types {
+            query = query.bind(*aggregate_type);
+        }
+        query.fetch_one(conn).await
+    })?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 pub mod db;
 /// Reading the event log in commit-safe order; event schema upcasters.
 pub mod event_log;
-/// What a read model is, and the generic aggregate-state view.
+/// What a read model is, and the generic one-row-per-aggregate view.
 pub mod projection;
 /// The loop that applies events to projections exactly once.
 pub mod projector;
@@ -13,6 +13,6 @@ pub mod rebuild;
 /// The views this release serves and how to read them.
 pub mod views;
 
-pub use db::{Db, DbError, Tx};
-pub use event_log::{Checkpoint, StoredEvent};
+pub use db::{Db, DbError, Tx, UndecodableEvent};
+pub use event_log::{Batch, Checkpoint, StoredEvent};
 pub use projector::{Projector, ProjectorError, ProjectorOptions};

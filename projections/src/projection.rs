@@ -1,11 +1,28 @@
-//! What a read model is: a name, its tables, and how one event changes them.
+//! What a read model is: a name, a version, the aggregate types it reads, its tables, and how one
+//! event changes them.
 
 use crate::db::{DbError, Tx};
 use crate::event_log::StoredEvent;
 use crate::on_tx;
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
+use konsortium_domain::agreement::FrameworkAgreement;
+use konsortium_domain::member::Member;
+use konsortium_domain::participant::Participant;
+use konsortium_domain::place::TrainingPlace;
+use konsortium_domain::reimbursement::MonthlyReimbursement;
+use konsortium_domain::split::SubContractSplit;
 use std::marker::PhantomData;
+
+/// Every aggregate type this release stores, for a projection that reads the whole log.
+pub const EVERY_AGGREGATE_TYPE: &[&str] = &[
+    Member::TYPE,
+    FrameworkAgreement::TYPE,
+    SubContractSplit::TYPE,
+    TrainingPlace::TYPE,
+    Participant::TYPE,
+    MonthlyReimbursement::TYPE,
+];
 
 /// Which copy of a projection's tables to write: the live ones, or fresh ones being rebuilt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,36 +47,141 @@ impl Tables {
 }
 
 /// A read model fed by the projector. Tables are derived data, owned here rather than by the
-/// migrations: `create_sql` builds them for the live copy and for a rebuild alike.
+/// migrations: `create_sql` builds them (and their indexes) for the live copy and for a rebuild alike.
 #[async_trait]
 pub trait Projection: Send + Sync {
     fn name(&self) -> &'static str;
+    /// The layout of the tables and what their rows mean. Raise it whenever either changes: a server
+    /// that finds another version stored next to the checkpoint rebuilds the projection on start.
+    fn version(&self) -> u32;
+    /// The aggregate types whose events this projection reads; the projector reads no others for it.
+    fn aggregate_types(&self) -> &'static [&'static str];
     /// Base names of the tables this projection owns.
     fn tables(&self) -> Vec<&'static str>;
-    /// `CREATE TABLE IF NOT EXISTS` statements (portable SQL) for one copy.
+    /// `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS` statements (portable SQL) for one
+    /// copy. Index names start with their table's name, so a rebuilt copy's indexes can be renamed
+    /// with it.
     fn create_sql(&self, tables: Tables) -> Vec<String>;
-    /// Applies one event inside the projector's transaction; events of other aggregates are ignored.
+    /// Applies one event (of one of `aggregate_types`) inside the projector's transaction.
     async fn apply(&self, tx: &mut Tx, tables: Tables, event: &StoredEvent) -> Result<(), DbError>;
 }
 
-/// A view holding each aggregate's current state as a JSON document, folded with the aggregate's own
-/// `apply`: the list views (members, agreements) need exactly what the aggregate knows.
-pub struct StateProjection<A> {
-    name: &'static str,
-    table: &'static str,
-    aggregate: PhantomData<fn() -> A>,
+/// A value bound to a statement: text or integer, either possibly NULL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
 }
 
-impl<A> StateProjection<A> {
-    pub const fn new(name: &'static str, table: &'static str) -> Self {
-        StateProjection { name, table, aggregate: PhantomData }
+impl Arg {
+    pub fn text(value: impl Into<String>) -> Arg {
+        Arg::Text(Some(value.into()))
+    }
+
+    pub fn opt_text<T: ToString>(value: Option<T>) -> Arg {
+        Arg::Text(value.map(|v| v.to_string()))
+    }
+
+    pub fn int(value: impl Into<i64>) -> Arg {
+        Arg::Int(Some(value.into()))
     }
 }
 
+/// Binds every [`Arg`] of a slice to a sqlx query, in order; works for either database's query type.
+#[macro_export]
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::projection::Arg::Text(value) => query.bind(value.clone()),
+                $crate::projection::Arg::Int(value) => query.bind(*value),
+            };
+        }
+        query
+    }};
+}
+
+/// A column of a [`RowProjection`]: its name and its portable SQL type (`TEXT`, `BIGINT NOT NULL`…).
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub sql_type: &'static str,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, sql_type: &'static str) -> Column {
+        Column { name, sql_type }
+    }
+}
+
+/// An index of a [`RowProjection`]: `{table}_by_{suffix}` on `columns` (comma-separated).
+#[derive(Debug, Clone, Copy)]
+pub struct Index {
+    pub suffix: &'static str,
+    pub columns: &'static str,
+}
+
+impl Index {
+    pub const fn new(suffix: &'static str, columns: &'static str) -> Index {
+        Index { suffix, columns }
+    }
+}
+
+/// A view with one row per aggregate: the columns users filter and sort by, computed from the state
+/// the aggregate's own `apply` folds, and that state as a JSON `doc` for the nested detail.
+pub struct RowProjection<A> {
+    pub name: &'static str,
+    pub version: u32,
+    pub table: &'static str,
+    /// The column holding the aggregate id (the primary key).
+    pub key: &'static str,
+    pub columns: &'static [Column],
+    pub indexes: &'static [Index],
+    /// The values of `columns`, in their order, for an aggregate's state.
+    pub values: fn(&A) -> Vec<Arg>,
+    pub aggregate: PhantomData<fn() -> A>,
+}
+
+impl<A> RowProjection<A> {
+    /// Every column of the table in order: key, the columns, `doc`, `position`.
+    pub fn all_columns(&self) -> Vec<&'static str> {
+        let mut all = vec![self.key];
+        all.extend(self.columns.iter().map(|c| c.name));
+        all.extend(["doc", "position"]);
+        all
+    }
+}
+
+/// `CREATE TABLE` and `CREATE INDEX` statements for a table of the given columns and indexes.
+pub(crate) fn table_sql(table: &str, columns: &[String], primary_key: &str, indexes: &[Index]) -> Vec<String> {
+    let mut sql =
+        vec![format!("CREATE TABLE IF NOT EXISTS {table} ({}, PRIMARY KEY ({primary_key}))", columns.join(", "))];
+    sql.extend(
+        indexes.iter().map(|index| {
+            format!("CREATE INDEX IF NOT EXISTS {table}_by_{} ON {table} ({})", index.suffix, index.columns)
+        }),
+    );
+    sql
+}
+
 #[async_trait]
-impl<A: Aggregate + 'static> Projection for StateProjection<A> {
+impl<A: Aggregate + 'static> Projection for RowProjection<A> {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn version(&self) -> u32 {
+        self.version
+    }
+
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        // A promoted constant: one slice per aggregate type, living as long as the program.
+        struct Types<A>(PhantomData<A>);
+        impl<A: Aggregate> Types<A> {
+            const TYPES: &'static [&'static str] = &[A::TYPE];
+        }
+        Types::<A>::TYPES
     }
 
     fn tables(&self) -> Vec<&'static str> {
@@ -67,10 +189,10 @@ impl<A: Aggregate + 'static> Projection for StateProjection<A> {
     }
 
     fn create_sql(&self, tables: Tables) -> Vec<String> {
-        let table = tables.name(self.table);
-        vec![format!(
-            "CREATE TABLE IF NOT EXISTS {table} (id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL, position BIGINT NOT NULL)"
-        )]
+        let mut columns = vec![format!("{} TEXT NOT NULL", self.key)];
+        columns.extend(self.columns.iter().map(|c| format!("{} {}", c.name, c.sql_type)));
+        columns.extend(["doc TEXT NOT NULL".to_string(), "position BIGINT NOT NULL".to_string()]);
+        table_sql(&tables.name(self.table), &columns, self.key, self.indexes)
     }
 
     async fn apply(&self, tx: &mut Tx, tables: Tables, event: &StoredEvent) -> Result<(), DbError> {
@@ -79,7 +201,8 @@ impl<A: Aggregate + 'static> Projection for StateProjection<A> {
         }
         let table = tables.name(self.table);
         let payload: A::Event = event.decode()?;
-        let select = format!("SELECT doc FROM {table} WHERE id = $1");
+        let key = self.key;
+        let select = format!("SELECT doc FROM {table} WHERE {key} = $1");
         let current: Option<String> =
             on_tx!(tx, conn => sqlx::query_scalar(&select).bind(&event.aggregate_id).fetch_optional(conn).await)?;
         let mut state: A = match current {
@@ -87,18 +210,29 @@ impl<A: Aggregate + 'static> Projection for StateProjection<A> {
             None => A::default(),
         };
         state.apply(payload);
-        let doc = serde_json::to_string(&state)?;
-        let upsert = format!(
-            "INSERT INTO {table} (id, doc, position) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, position = excluded.position"
-        );
-        on_tx!(tx, conn => sqlx::query(&upsert)
-            .bind(&event.aggregate_id)
-            .bind(&doc)
-            .bind(event.checkpoint.position)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+
+        let mut args = vec![Arg::text(event.aggregate_id.as_str())];
+        let values = (self.values)(&state);
+        debug_assert_eq!(values.len(), self.columns.len(), "{}: one value per column", self.name);
+        args.extend(values);
+        args.push(Arg::text(serde_json::to_string(&state)?));
+        args.push(Arg::int(event.checkpoint.position));
+        let upsert = upsert_sql(&table, &self.all_columns(), &[key]);
+        on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
+}
+
+/// `INSERT … ON CONFLICT (key) DO UPDATE` of every column, with `$1…$n` in column order.
+pub(crate) fn upsert_sql(table: &str, columns: &[&str], key: &[&str]) -> String {
+    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
+    let updates: Vec<String> =
+        columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+        columns.join(", "),
+        placeholders.join(", "),
+        key.join(", "),
+        updates.join(", ")
+    )
 }

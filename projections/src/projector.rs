@@ -1,14 +1,19 @@
 //! Feeds every projection from the event log, exactly once per event.
 //!
-//! Each batch runs in one transaction: lock the projection's checkpoint row, read the next events in
-//! commit-safe order, apply them, advance the checkpoint, commit. A crash anywhere before the commit
-//! leaves both the rows and the checkpoint as they were; several server processes on one database
-//! queue on the row lock, so each event is applied by exactly one of them.
+//! Each batch runs in one transaction: lock the projection's checkpoint row, read the next events of
+//! the aggregate types it reads in commit-safe order, apply them, advance the checkpoint (to the last
+//! event, or to the newest event of any type once its own are exhausted), commit. A crash anywhere
+//! before the commit leaves both the rows and the checkpoint as they were; several server processes
+//! on one database queue on the row lock, so each event is applied by exactly one of them.
+//!
+//! An event a projection cannot decode fails that projection's batches only: its loop logs the error
+//! (naming the event) and retries with a growing pause, while every other projection goes on.
 
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::{self, Checkpoint};
 use crate::on_tx;
 use crate::projection::{Projection, Tables};
+use crate::rebuild;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +48,12 @@ pub enum ProjectorError {
     InjectedFault(String),
     #[error("no projection is named {0:?}")]
     UnknownProjection(String),
+    #[error("projection {projection}: {source}")]
+    Batch {
+        projection: String,
+        #[source]
+        source: Box<DbError>,
+    },
 }
 
 impl From<sqlx::Error> for ProjectorError {
@@ -99,13 +110,31 @@ impl Projector {
         &self.db
     }
 
-    /// Creates the live tables and checkpoint rows that do not exist yet.
+    /// Creates the live tables and checkpoint rows of projections that have none yet, and rebuilds,
+    /// one by one, the projections whose stored version differs from the code's (their tables have
+    /// another layout). A projection at the code's version is left alone: its tables exist, and
+    /// touching them (`CREATE INDEX IF NOT EXISTS` locks the table) could deadlock with a running
+    /// loop that holds its checkpoint.
     pub async fn prepare(&self) -> Result<(), ProjectorError> {
+        let mut stale = Vec::new();
         let mut tx = self.db.begin().await?;
         for projection in &self.projections {
-            prepare_copy(&mut tx, projection.as_ref(), Tables::Live).await?;
+            match stored_version(&mut tx, projection.name()).await? {
+                None => prepare_copy(&mut tx, projection.as_ref(), Tables::Live).await?,
+                Some(stored) if stored != i64::from(projection.version()) => stale.push((projection, stored)),
+                Some(_) => {}
+            }
         }
         tx.commit().await?;
+        for (projection, stored) in stale {
+            tracing::info!(
+                projection = projection.name(),
+                stored_version = stored,
+                code_version = projection.version(),
+                "the view's version changed; rebuilding it"
+            );
+            rebuild::rebuild_one(self, projection.as_ref(), &|_, _| {}).await?;
+        }
         Ok(())
     }
 
@@ -114,27 +143,35 @@ impl Projector {
         self.wake.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Applies one batch to one copy of a projection; returns how many events it applied.
+    /// Applies one batch to one copy of a projection; returns how many events it applied. Also
+    /// advances the checkpoint over events of other types when there are none of its own to apply.
     pub async fn run_batch(&self, projection: &dyn Projection, tables: Tables) -> Result<usize, ProjectorError> {
+        let in_batch = |source: DbError| ProjectorError::Batch {
+            projection: projection.name().to_string(),
+            source: Box::new(source),
+        };
         let checkpoint_name = tables.checkpoint(projection.name());
         let mut tx = self.db.begin().await?;
         let checkpoint = lock_checkpoint(&mut tx, &checkpoint_name).await?;
-        let events = event_log::read_after(&mut tx, checkpoint, self.options.batch_size).await?;
-        let Some(last) = events.last().map(|e| e.checkpoint) else {
+        let batch = event_log::read_batch(&mut tx, checkpoint, projection.aggregate_types(), self.options.batch_size)
+            .await
+            .map_err(in_batch)?;
+        if batch.reached <= checkpoint {
             drop(tx);
             self.publish(projection.name(), tables, checkpoint);
             return Ok(0);
-        };
-        for event in &events {
-            projection.apply(&mut tx, tables, event).await?;
         }
-        if self.fault.as_ref().is_some_and(|fault| fault(projection.name(), last)) {
+        for event in &batch.events {
+            projection.apply(&mut tx, tables, event).await.map_err(in_batch)?;
+        }
+        if !batch.events.is_empty() && self.fault.as_ref().is_some_and(|fault| fault(projection.name(), batch.reached))
+        {
             return Err(ProjectorError::InjectedFault(projection.name().to_string()));
         }
-        store_checkpoint(&mut tx, &checkpoint_name, last).await?;
+        store_checkpoint(&mut tx, &checkpoint_name, batch.reached).await?;
         tx.commit().await?;
-        self.publish(projection.name(), tables, last);
-        Ok(events.len())
+        self.publish(projection.name(), tables, batch.reached);
+        Ok(batch.events.len())
     }
 
     fn publish(&self, name: &str, tables: Tables, checkpoint: Checkpoint) {
@@ -151,27 +188,44 @@ impl Projector {
         }
     }
 
-    /// Applies everything readable now to every live projection.
+    /// Applies everything readable now to every live projection. A projection that fails does not
+    /// hold up the others: each is caught up as far as it goes, and the first failure is returned.
     pub async fn catch_up(&self) -> Result<usize, ProjectorError> {
         let mut total = 0;
+        let mut first_failure = None;
         for projection in &self.projections {
             loop {
-                let applied = self.run_batch(projection.as_ref(), Tables::Live).await?;
-                total += applied;
-                if applied == 0 {
-                    break;
+                match self.run_batch(projection.as_ref(), Tables::Live).await {
+                    Ok(0) => break,
+                    Ok(applied) => total += applied,
+                    Err(err) => {
+                        tracing::error!(projection = projection.name(), error = %err, "projection cannot catch up");
+                        first_failure.get_or_insert(err);
+                        break;
+                    }
                 }
             }
         }
-        Ok(total)
+        match first_failure {
+            Some(err) => Err(err),
+            None => Ok(total),
+        }
     }
 
-    /// Waits until every projection has applied `target`, so a caller reads its own write. Returns
-    /// false on timeout (the write is stored; only the views lag).
-    pub async fn wait_for(&self, target: Checkpoint, timeout: Duration) -> bool {
+    /// Waits until every projection that reads one of `aggregate_types` has applied `target`, so a
+    /// caller reads its own write; projections of other types are not waited for (one stopped on an
+    /// event it cannot decode holds up only the writes it would show). Returns false on timeout (the
+    /// write is stored; only the views lag).
+    pub async fn wait_for(&self, target: Checkpoint, aggregate_types: &[&str], timeout: Duration) -> bool {
         self.poke();
+        let concerned: Vec<_> = self
+            .projections
+            .iter()
+            .filter(|p| p.aggregate_types().iter().any(|t| aggregate_types.contains(t)))
+            .filter_map(|p| self.progress.get(p.name()))
+            .collect();
         let all = async {
-            for progress in self.progress.values() {
+            for progress in concerned {
                 let mut rx = progress.subscribe();
                 if rx.wait_for(|cp| *cp >= target).await.is_err() {
                     return false;
@@ -205,21 +259,35 @@ impl Projector {
     async fn run_loop(&self, projection: Arc<dyn Projection>) {
         let mut wake = self.wake.subscribe();
         let mut stop = self.stop.subscribe();
+        let mut failures = 0u32;
         while !*stop.borrow_and_update() {
-            let idle = match self.run_batch(projection.as_ref(), Tables::Live).await {
-                Ok(0) => true,
-                Ok(_) => false,
+            match self.run_batch(projection.as_ref(), Tables::Live).await {
+                Ok(0) => failures = 0,
+                Ok(_) => {
+                    failures = 0;
+                    continue;
+                }
                 Err(err) => {
-                    tracing::error!(projection = projection.name(), error = %err, "projection batch failed; retrying");
-                    true
+                    failures = failures.saturating_add(1);
+                    let pause = retry_pause(self.options.poll_interval, failures);
+                    tracing::error!(
+                        projection = projection.name(),
+                        error = %err,
+                        failures,
+                        retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+                        "projection batch failed; this view stops here until it succeeds, the others go on"
+                    );
+                    tokio::select! {
+                        _ = stop.changed() => {}
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    continue;
                 }
-            };
-            if idle {
-                tokio::select! {
-                    _ = wake.changed() => {}
-                    _ = stop.changed() => {}
-                    _ = tokio::time::sleep(self.options.poll_interval) => {}
-                }
+            }
+            tokio::select! {
+                _ = wake.changed() => {}
+                _ = stop.changed() => {}
+                _ = tokio::time::sleep(self.options.poll_interval) => {}
             }
         }
     }
@@ -250,20 +318,36 @@ impl Projector {
     }
 }
 
+/// How long a loop waits after its `failures`-th failure in a row: doubling from the poll interval,
+/// at most a minute.
+fn retry_pause(poll_interval: Duration, failures: u32) -> Duration {
+    let doubled = poll_interval.saturating_mul(1u32 << failures.clamp(1, 16).saturating_sub(1));
+    doubled.min(Duration::from_secs(60))
+}
+
 pub(crate) async fn prepare_copy(tx: &mut Tx, projection: &dyn Projection, tables: Tables) -> Result<(), DbError> {
     for sql in projection.create_sql(tables) {
         tx.execute(&sql).await?;
     }
     let name = tables.checkpoint(projection.name());
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO projection_checkpoints (projection, transaction_id, position) VALUES ($1, 0, 0)
+        "INSERT INTO projection_checkpoints (projection, transaction_id, position, version) VALUES ($1, 0, 0, $2)
          ON CONFLICT (projection) DO NOTHING",
     )
     .bind(&name)
+    .bind(i64::from(projection.version()))
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// The version stored with a checkpoint, if the checkpoint exists.
+pub(crate) async fn stored_version(tx: &mut Tx, name: &str) -> Result<Option<i64>, DbError> {
+    Ok(on_tx!(tx, conn => sqlx::query_scalar("SELECT version FROM projection_checkpoints WHERE projection = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await)?)
 }
 
 /// Takes the checkpoint row's lock before reading anything, so concurrent projectors (other server
@@ -289,6 +373,24 @@ pub(crate) async fn lock_checkpoint(tx: &mut Tx, name: &str) -> Result<Checkpoin
 }
 
 pub(crate) async fn store_checkpoint(tx: &mut Tx, name: &str, checkpoint: Checkpoint) -> Result<(), DbError> {
+    store_checkpoint_with(tx, name, checkpoint, None).await
+}
+
+/// Stores a checkpoint, and with `version` the version of the tables it belongs to.
+pub(crate) async fn store_checkpoint_with(
+    tx: &mut Tx,
+    name: &str,
+    checkpoint: Checkpoint,
+    version: Option<u32>,
+) -> Result<(), DbError> {
+    if let Some(version) = version {
+        on_tx!(tx, conn => sqlx::query("UPDATE projection_checkpoints SET version = $2 WHERE projection = $1")
+            .bind(name)
+            .bind(i64::from(version))
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
     on_tx!(tx, conn => sqlx::query(
         "UPDATE projection_checkpoints SET transaction_id = $2, position = $3 WHERE projection = $1",
     )

@@ -8,7 +8,7 @@ use crate::db::{Db, DbError, Tx};
 use crate::event_log;
 use crate::on_tx;
 use crate::projection::{Projection, Tables};
-use crate::projector::{lock_checkpoint, prepare_copy, store_checkpoint, Projector, ProjectorError};
+use crate::projector::{lock_checkpoint, prepare_copy, store_checkpoint_with, Projector, ProjectorError};
 use std::time::{Duration, Instant};
 
 /// Progress of one projection's replay, for a progress bar.
@@ -49,7 +49,9 @@ pub async fn rebuild(
     Ok(reports)
 }
 
-async fn rebuild_one(
+/// Rebuilds one projection into fresh tables and swaps them in (also what a server does on start
+/// for a projection whose stored version differs from the code's).
+pub(crate) async fn rebuild_one(
     projector: &Projector,
     projection: &dyn Projection,
     on_progress: &(dyn Fn(&str, RebuildProgress) + Sync),
@@ -58,8 +60,10 @@ async fn rebuild_one(
     let started = Instant::now();
     let mut tx = db.begin().await?;
     drop_copy(&mut tx, projection, Tables::Rebuild).await?;
+    // A copy left by an interrupted rebuild starts over from the first event.
+    delete_checkpoint(&mut tx, &Tables::Rebuild.checkpoint(projection.name())).await?;
     prepare_copy(&mut tx, projection, Tables::Rebuild).await?;
-    let total = u64::try_from(event_log::count(&mut tx).await?).unwrap_or_default();
+    let total = u64::try_from(event_log::count_of(&mut tx, projection.aggregate_types()).await?).unwrap_or_default();
     tx.commit().await?;
 
     let mut applied = 0u64;
@@ -76,6 +80,7 @@ async fn rebuild_one(
     let report = RebuildReport { projection: projection.name(), events: applied, elapsed: started.elapsed() };
     tracing::info!(
         projection = report.projection,
+        version = projection.version(),
         events = report.events,
         events_per_second = format!("{:.0}", report.events_per_second()),
         "rebuilt"
@@ -92,32 +97,77 @@ async fn swap_in(db: &Db, projection: &dyn Projection) -> Result<u64, ProjectorE
     let mut checkpoint = lock_checkpoint(&mut tx, &copy_cp).await?;
     let mut applied = 0u64;
     loop {
-        let events = event_log::read_after(&mut tx, checkpoint, 1_000).await?;
-        let Some(last) = events.last().map(|e| e.checkpoint) else { break };
-        for event in &events {
+        let batch = event_log::read_batch(&mut tx, checkpoint, projection.aggregate_types(), 1_000).await.map_err(
+            |source| ProjectorError::Batch { projection: projection.name().to_string(), source: Box::new(source) },
+        )?;
+        if batch.reached <= checkpoint {
+            break;
+        }
+        for event in &batch.events {
             projection.apply(&mut tx, Tables::Rebuild, event).await?;
         }
-        applied += events.len() as u64;
-        checkpoint = last;
+        applied += batch.events.len() as u64;
+        checkpoint = batch.reached;
     }
     drop_copy(&mut tx, projection, Tables::Live).await?;
     for base in projection.tables() {
         let copy = Tables::Rebuild.name(base);
         tx.execute(&format!("ALTER TABLE {copy} RENAME TO {base}")).await?;
-        if let Tx::Postgres(_) = tx {
-            // The primary key's index keeps the copy's name; free it for the next rebuild.
-            tx.execute(&format!("ALTER INDEX IF EXISTS {copy}_pkey RENAME TO {base}_pkey")).await?;
-        }
     }
-    store_checkpoint(&mut tx, &live_cp, checkpoint).await?;
-    on_tx!(&mut tx, conn => sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
-        .bind(&copy_cp)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))
-    .map_err(DbError::from)?;
+    rename_indexes(&mut tx, projection).await?;
+    store_checkpoint_with(&mut tx, &live_cp, checkpoint, Some(projection.version())).await?;
+    delete_checkpoint(&mut tx, &copy_cp).await?;
     tx.commit().await?;
     Ok(applied)
+}
+
+/// The copy's indexes keep the copy's name when its tables are renamed; give them the live names, so
+/// the next rebuild can create its own.
+async fn rename_indexes(tx: &mut Tx, projection: &dyn Projection) -> Result<(), DbError> {
+    for base in projection.tables() {
+        let copy = Tables::Rebuild.name(base);
+        let names: Vec<String> = match tx {
+            Tx::Postgres(pg) => {
+                sqlx::query_scalar(
+                    "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1",
+                )
+                .bind(base)
+                .fetch_all(&mut **pg)
+                .await?
+            }
+            Tx::Sqlite(lite) => {
+                sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+                )
+                .bind(base)
+                .fetch_all(&mut **lite)
+                .await?
+            }
+        };
+        for name in names {
+            let Some(rest) = name.strip_prefix(copy.as_str()) else { continue };
+            match tx {
+                Tx::Postgres(_) => tx.execute(&format!("ALTER INDEX {name} RENAME TO {base}{rest}")).await?,
+                // SQLite cannot rename an index: drop the copy's, the live ones are created below.
+                Tx::Sqlite(_) => tx.execute(&format!("DROP INDEX {name}")).await?,
+            }
+        }
+    }
+    if let Tx::Sqlite(_) = tx {
+        for sql in projection.create_sql(Tables::Live).iter().filter(|sql| sql.starts_with("CREATE INDEX")) {
+            tx.execute(sql).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn delete_checkpoint(tx: &mut Tx, name: &str) -> Result<(), DbError> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM projection_checkpoints WHERE projection = $1")
+        .bind(name)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 async fn drop_copy(tx: &mut Tx, projection: &dyn Projection, tables: Tables) -> Result<(), DbError> {

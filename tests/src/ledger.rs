@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use konsortium_projections::on_tx;
-use konsortium_projections::projection::{Projection, Tables};
+use konsortium_projections::projection::{Projection, Tables, EVERY_AGGREGATE_TYPE};
 use konsortium_projections::{Db, DbError, StoredEvent, Tx};
 
 pub struct Ledger;
@@ -17,6 +17,15 @@ pub const LEDGER_TABLE: &str = "test_ledger";
 impl Projection for Ledger {
     fn name(&self) -> &'static str {
         LEDGER
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    /// The whole log.
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        EVERY_AGGREGATE_TYPE
     }
 
     fn tables(&self) -> Vec<&'static str> {
@@ -62,8 +71,9 @@ async fn positions(db: &Db, sql: &str) -> Vec<i64> {
 
 /// Every row of a table as text, ordered by its first column, for comparing a live view with a rebuilt one.
 pub async fn table_rows(db: &Db, table: &str, columns: &[&str]) -> Vec<String> {
-    let row = columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || '|' || ");
-    let sql = format!("SELECT {row} FROM {table} ORDER BY {}", columns[0]);
+    let row =
+        columns.iter().map(|c| format!("COALESCE(CAST({c} AS TEXT), '∅')")).collect::<Vec<_>>().join(" || '|' || ");
+    let sql = format!("SELECT {row} FROM {table} ORDER BY 1");
     let result: Result<Vec<String>, sqlx::Error> =
         konsortium_projections::on_db!(db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await);
     result.unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -73,10 +83,8 @@ pub async fn table_rows(db: &Db, table: &str, columns: &[&str]) -> Vec<String> {
 pub async fn all_views(db: &Db) -> Vec<Vec<String>> {
     use konsortium_projections::views;
     let mut rows = vec![table_rows(db, LEDGER_TABLE, &["position", "aggregate_id", "sequence"]).await];
-    for table in
-        [views::MEMBERS_TABLE, views::AGREEMENTS_TABLE, views::SPLITS_TABLE, views::PLACES_TABLE, views::REPORTS_TABLE]
-    {
-        rows.push(table_rows(db, table, &["id", "doc", "position"]).await);
+    for (table, columns) in views::tables() {
+        rows.push(table_rows(db, table, &columns).await);
     }
     rows
 }

@@ -145,6 +145,19 @@ impl TestApp {
         self.running.app()
     }
 
+    /// Waits until every view shows every stored event, for tests that write to the log directly
+    /// (a command waits for its own events itself).
+    pub async fn caught_up(&self) {
+        let mut tx = self.app().db().begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+        let head = konsortium_projections::event_log::head(&mut tx).await.unwrap_or_else(|e| panic!("{e}"));
+        drop(tx);
+        if let Some(head) = head {
+            let every = konsortium_projections::projection::EVERY_AGGREGATE_TYPE;
+            let caught_up = self.app().projector().wait_for(head, every, Duration::from_secs(30)).await;
+            assert!(caught_up, "the views did not catch up with the log");
+        }
+    }
+
     /// Posts a GraphQL request as staff and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.graphql_as(Some(&self.staff), query, variables).await

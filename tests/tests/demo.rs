@@ -11,8 +11,9 @@ async fn the_demo_loads_once_with_monthly_reports_computed_from_its_places() {
     assert!(demo::load(server.app()).await.unwrap_or_else(|e| panic!("{e:?}")));
     assert!(!demo::load(server.app()).await.unwrap_or_else(|e| panic!("{e:?}")), "a second load must change nothing");
 
-    let reports = server.ok("{ monthlyReports { month status totalOre commissionOre payoutOre } }", json!({})).await;
-    let mut reports = reports["monthlyReports"].as_array().cloned().unwrap_or_default();
+    let reports =
+        server.ok("{ monthlyReports { nodes { month status totalOre commissionOre payoutOre } } }", json!({})).await;
+    let mut reports = reports["monthlyReports"]["nodes"].as_array().cloned().unwrap_or_default();
     reports.sort_by_key(|r| r["month"].as_str().unwrap_or_default().to_string());
     assert_eq!(
         reports,

@@ -27,12 +27,13 @@ async fn a_member_registered_in_schema_1_0_is_read_and_changed_as_today(test: Te
     test.db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
     store_old_event(&test.db).await;
     let server = TestApp::spawn(test.db.clone()).await;
+    server.caught_up().await;
 
     let listed = server
-        .ok("{ members { id targetGroupShare targetGroupShareBasisPoints qualifiesForReserved } }", json!({}))
+        .ok("{ members { nodes { id targetGroupShare targetGroupShareBasisPoints qualifiesForReserved } } }", json!({}))
         .await;
     assert_eq!(
-        listed["members"],
+        listed["members"]["nodes"],
         json!([{ "id": "old-member", "targetGroupShare": "45 %", "targetGroupShareBasisPoints": 4500, "qualifiesForReserved": true }])
     );
 

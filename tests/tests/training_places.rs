@@ -114,9 +114,15 @@ async fn a_month_of_filled_places_is_reported_approved_and_paid_less_commission(
     assert_eq!(approved["approveMonthlyReport"], json!({ "status": "APPROVED", "approvedVersions": [1] }));
 
     let listed = server
-        .ok("query($a: ID!) { monthlyReports(agreementId: $a) { month status payoutOre } }", json!({ "a": agreement }))
+        .ok(
+            "query($a: ID!) { monthlyReports(agreementId: $a) { nodes { month status payoutOre } } }",
+            json!({ "a": agreement }),
+        )
         .await;
-    assert_eq!(listed["monthlyReports"], json!([{ "month": "2024-11", "status": "APPROVED", "payoutOre": 950_000 }]));
+    assert_eq!(
+        listed["monthlyReports"]["nodes"],
+        json!([{ "month": "2024-11", "status": "APPROVED", "payoutOre": 950_000 }])
+    );
     server.stop().await;
     db.remove().await;
 }
@@ -205,11 +211,11 @@ async fn a_place_takes_one_pseudonymous_participant_at_a_time_and_records_the_ou
     let (agreement, fyndet) = fyndet_in_november(&server).await;
     let places = server
         .ok(
-            "query($a: ID!, $m: ID!) { places(agreementId: $a, memberId: $m) { id filledBy } }",
+            "query($a: ID!, $m: ID!) { places(agreementId: $a, memberId: $m) { nodes { id filledBy } } }",
             json!({ "a": agreement, "m": fyndet }),
         )
         .await;
-    let anna_place = places["places"]
+    let anna_place = places["places"]["nodes"]
         .as_array()
         .and_then(|all| all.iter().find(|p| p["filledBy"] == "p-anna"))
         .and_then(|p| p["id"].as_str())

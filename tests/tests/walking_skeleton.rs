@@ -57,9 +57,9 @@ async fn a_member_and_an_agreement_registered_over_http_are_read_back(db: TestDb
     let registered = server.ok(REGISTER_AGREEMENT, json!({ "input": ostersund() })).await;
     let id = registered["registerAgreement"]["id"].as_str().unwrap_or_default().to_string();
 
-    let listed = server.ok("{ members { id name category targetGroupShare } }", json!({})).await;
+    let listed = server.ok("{ members { nodes { id name category targetGroupShare } } }", json!({})).await;
     assert_eq!(
-        listed["members"],
+        listed["members"]["nodes"],
         json!([{ "id": member["id"], "name": "Returbutiken Fyndet", "category": "ASF", "targetGroupShare": "45 %" }])
     );
 
@@ -86,8 +86,10 @@ async fn a_member_and_an_agreement_registered_over_http_are_read_back(db: TestDb
             "vatExemptionReason": "Arbetsmarknadsinsats"
         })
     );
-    let all = server.ok("{ agreements { id } }", json!({})).await;
-    assert_eq!(all["agreements"], json!([{ "id": id }]));
+    let all = server.ok("{ agreements { totalCount edges { cursor node { id } } } }", json!({})).await;
+    assert_eq!(all["agreements"]["totalCount"], 1);
+    assert_eq!(all["agreements"]["edges"][0]["node"], json!({ "id": id }));
+    assert!(all["agreements"]["edges"][0]["cursor"].as_str().is_some_and(|c| !c.is_empty()));
 
     server.stop().await;
     db.remove().await;
@@ -137,13 +139,13 @@ async fn bad_input_gets_a_typed_error_and_stores_nothing(db: TestDb) {
 
     let malformed = server.graphql("{ members { id ", json!({})).await;
     assert_eq!(error_code(&malformed), "BAD_REQUEST");
-    let unknown_field = server.graphql("{ members { salary } }", json!({})).await;
+    let unknown_field = server.graphql("{ members { nodes { salary } } }", json!({})).await;
     assert_eq!(error_code(&unknown_field), "BAD_REQUEST");
 
     assert_eq!(event_count(&db.db).await, 0);
     assert_eq!(
-        server.ok("{ members { id } agreements { id } }", json!({})).await,
-        json!({ "members": [], "agreements": [] })
+        server.ok("{ members { nodes { id } } agreements { nodes { id } totalCount } }", json!({})).await,
+        json!({ "members": { "nodes": [] }, "agreements": { "nodes": [], "totalCount": 0 } })
     );
 
     server.stop().await;
@@ -182,12 +184,14 @@ async fn the_embedded_store_keeps_its_data_across_restarts() {
     first.stop().await;
 
     let second = TestApp::spawn(db.reopen().await).await;
-    let data = second.ok("{ members { name } agreements { buyer { name } rates { asfOre } } }", json!({})).await;
+    let data = second
+        .ok("{ members { nodes { name } } agreements { nodes { buyer { name } rates { asfOre } } } }", json!({}))
+        .await;
     assert_eq!(
         data,
         json!({
-            "members": [{ "name": "Returbutiken Fyndet" }],
-            "agreements": [{ "buyer": { "name": "Östersunds kommun" }, "rates": [{ "asfOre": 600000 }] }]
+            "members": { "nodes": [{ "name": "Returbutiken Fyndet" }] },
+            "agreements": { "nodes": [{ "buyer": { "name": "Östersunds kommun" }, "rates": [{ "asfOre": 600000 }] }] }
         })
     );
     second.stop().await;

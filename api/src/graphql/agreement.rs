@@ -1,6 +1,6 @@
 //! Framework agreements: registering them and changing their terms over time.
 
-use super::{actor, app, iso};
+use super::{actor, app, connection, iso, page, scope, Listing};
 use crate::application::agreements;
 use crate::application::input::{
     date, end_date, id, optional_text, org_number, percent, reason, text, NAME_MAX, REASON_MAX, REFERENCE_MAX,
@@ -12,7 +12,7 @@ use konsortium_domain::agreement::{
 };
 use konsortium_domain::calendar::DateRange;
 use konsortium_domain::money::Ore;
-use konsortium_projections::views;
+use konsortium_projections::views::agreements::{self as view, AgreementFilter};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "AgreementKind")]
@@ -21,6 +21,15 @@ pub enum AgreementKindGql {
     TrainingPlaces,
     /// Goods or services split by role and share of value.
     GoodsAndServices,
+}
+
+impl From<AgreementKindGql> for AgreementKind {
+    fn from(value: AgreementKindGql) -> Self {
+        match value {
+            AgreementKindGql::TrainingPlaces => AgreementKind::TrainingPlaces,
+            AgreementKindGql::GoodsAndServices => AgreementKind::GoodsAndServices,
+        }
+    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -128,7 +137,7 @@ pub struct RegisterAgreementInput {
     pub vat_exemption_reason: Option<String>,
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(name = "Buyer")]
 pub struct BuyerView {
     pub name: String,
@@ -136,7 +145,7 @@ pub struct BuyerView {
     pub reference: String,
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(name = "RateVersion")]
 pub struct RateVersionView {
     pub effective_from: String,
@@ -145,7 +154,7 @@ pub struct RateVersionView {
     pub employment_ore: Option<i64>,
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(name = "CapacityVersion")]
 pub struct CapacityVersionView {
     pub effective_from: String,
@@ -153,7 +162,7 @@ pub struct CapacityVersionView {
 }
 
 /// A framework agreement (ramavtal) with its terms and their history.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(name = "Agreement")]
 pub struct AgreementView {
     pub id: ID,
@@ -182,7 +191,7 @@ pub struct AgreementView {
 }
 
 impl AgreementView {
-    fn new(id: String, agreement: FrameworkAgreement) -> Option<AgreementView> {
+    pub(crate) fn new(id: String, agreement: FrameworkAgreement) -> Option<AgreementView> {
         let terms = agreement.terms?;
         let (vat, vat_exemption_reason) = match terms.vat {
             VatCategory::Standard25 => (VatCategoryGql::Standard25, None),
@@ -250,10 +259,7 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
             org_number: org_number("buyer.orgNumber", &input.buyer.org_number)?,
             reference: text("buyer.reference", &input.buyer.reference, REFERENCE_MAX)?,
         },
-        kind: match input.kind {
-            AgreementKindGql::TrainingPlaces => AgreementKind::TrainingPlaces,
-            AgreementKindGql::GoodsAndServices => AgreementKind::GoodsAndServices,
-        },
+        kind: input.kind.into(),
         // The aggregate, not the parser, rejects an end before the start, so the rule has one home.
         period: DateRange {
             start: date("startDate", &input.start_date)?,
@@ -281,17 +287,29 @@ pub struct AgreementQuery;
 impl AgreementQuery {
     async fn agreement(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AgreementView>> {
         let id = self::id("id", &id)?;
-        let found = views::find::<FrameworkAgreement>(app(ctx).db(), views::AGREEMENTS_TABLE, &id)
-            .await
-            .map_err(AppError::from)?;
-        Ok(found.and_then(|a| AgreementView::new(id, a)))
+        let found = view::get(app(ctx).db(), &id, &scope(ctx)).await.map_err(AppError::from)?;
+        Ok(found.and_then(|row| AgreementView::new(row.id, row.state)))
     }
 
-    /// Every agreement, in the order they were last changed.
-    async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementView>> {
-        let rows =
-            views::list::<FrameworkAgreement>(app(ctx).db(), views::AGREEMENTS_TABLE).await.map_err(AppError::from)?;
-        Ok(rows.into_iter().filter_map(|(id, a)| AgreementView::new(id, a)).collect())
+    /// Agreements by start date, a page at a time (`first` at most 500, default 100), optionally
+    /// of one buyer or kind.
+    #[graphql(complexity = "super::list_cost(first, child_complexity)")]
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        buyer_org_number: Option<String>,
+        kind: Option<AgreementKindGql>,
+    ) -> async_graphql::Result<Listing<AgreementView>> {
+        let page = page(first, after.as_deref())?;
+        let filter = AgreementFilter {
+            scope: scope(ctx),
+            buyer_org_number: buyer_org_number.map(|org| org_number("buyerOrgNumber", &org)).transpose()?,
+            kind: kind.map(Into::into),
+        };
+        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        Ok(connection(rows, &page, |row| row.cursor(), |row| AgreementView::new(row.id, row.state)))
     }
 }
 

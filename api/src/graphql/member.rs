@@ -1,12 +1,12 @@
 //! Member enterprises: registering them and keeping their standing up to date.
 
-use super::{actor, app};
+use super::{actor, app, connection, page, scope, Listing};
 use crate::application::input::{date, id, org_number, percent, text, NAME_MAX};
 use crate::application::members::{self, NewMember};
 use crate::error::AppError;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use konsortium_domain::member::{Member, MemberCategory};
-use konsortium_projections::views;
+use konsortium_projections::views::members::{self as view, MemberFilter};
 
 /// Which rate a member is paid.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -49,7 +49,7 @@ pub struct RegisterMemberInput {
 }
 
 /// A member enterprise of the consortium.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(name = "Member")]
 pub struct MemberView {
     pub id: ID,
@@ -66,7 +66,7 @@ pub struct MemberView {
 }
 
 impl MemberView {
-    fn new(id: String, member: Member) -> MemberView {
+    pub(crate) fn new(id: String, member: Member) -> MemberView {
         MemberView {
             qualifies_for_reserved: member
                 .standing(&id)
@@ -88,16 +88,25 @@ pub struct MemberQuery;
 
 #[Object]
 impl MemberQuery {
-    /// Every member enterprise, in the order they were last changed.
-    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberView>> {
-        let rows = views::list::<Member>(app(ctx).db(), views::MEMBERS_TABLE).await.map_err(AppError::from)?;
-        Ok(rows.into_iter().map(|(id, m)| MemberView::new(id, m)).collect())
+    /// Member enterprises by name, a page at a time (`first` at most 500, default 100).
+    #[graphql(complexity = "super::list_cost(first, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        category: Option<MemberCategoryGql>,
+    ) -> async_graphql::Result<Listing<MemberView>> {
+        let page = page(first, after.as_deref())?;
+        let filter = MemberFilter { scope: scope(ctx), category: category.map(Into::into) };
+        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        Ok(connection(rows, &page, |row| row.cursor(), |row| Some(MemberView::new(row.id, row.state))))
     }
 
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<MemberView>> {
         let id = self::id("id", &id)?;
-        let found = views::find::<Member>(app(ctx).db(), views::MEMBERS_TABLE, &id).await.map_err(AppError::from)?;
-        Ok(found.map(|m| MemberView::new(id, m)))
+        let found = view::get(app(ctx).db(), &id, &scope(ctx)).await.map_err(AppError::from)?;
+        Ok(found.map(|row| MemberView::new(row.id, row.state)))
     }
 }
 

@@ -1,14 +1,15 @@
 //! Training places: opened under an allocation, filled by pseudonymous participants, vacated with the
 //! outcome municipalities follow.
 
-use super::{actor, app, iso};
-use crate::app::App;
+use super::agreement::AgreementView;
+use super::member::MemberView;
+use super::{actor, app, connection, iso, loaders, page, scope, Listing};
 use crate::application::input::{date, id, participant};
 use crate::application::places;
 use crate::error::AppError;
-use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use konsortium_domain::place::{ExitReason, Occupancy, TrainingPlace};
-use konsortium_projections::views;
+use konsortium_projections::views::places::{self as view, PlaceFilter};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "ExitReason")]
@@ -75,7 +76,7 @@ impl StayView {
 }
 
 #[derive(SimpleObject)]
-#[graphql(name = "Place")]
+#[graphql(name = "Place", complex)]
 pub struct PlaceView {
     pub id: ID,
     pub agreement_id: ID,
@@ -97,23 +98,23 @@ impl PlaceView {
             allocation_id: ID(place.allocation_id.clone()),
             opened_on: place.opened_on.map(iso),
             closed_on: place.closed_on.map(iso),
-            filled_by: place.occupancy.last().filter(|o| o.to.is_none()).map(|o| o.participant.to_string()),
+            filled_by: view::filled_by(place).map(str::to_string),
             stays: place.occupancy.iter().map(StayView::of).collect(),
         }
     }
 }
 
-/// Places of an agreement (optionally one member's), from the places view.
-pub(crate) async fn places_of(
-    app: &App,
-    agreement_id: &str,
-    member_id: Option<&str>,
-) -> Result<Vec<(String, TrainingPlace)>, AppError> {
-    let all = views::list::<TrainingPlace>(app.db(), views::PLACES_TABLE).await?;
-    Ok(all
-        .into_iter()
-        .filter(|(_, p)| p.agreement_id == agreement_id && member_id.is_none_or(|m| p.member_id == m))
-        .collect())
+#[ComplexObject]
+impl PlaceView {
+    /// The member whose place it is.
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MemberView>> {
+        loaders::member(ctx, &self.member_id).await
+    }
+
+    /// The agreement the place is under.
+    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AgreementView>> {
+        loaders::agreement(ctx, &self.agreement_id).await
+    }
 }
 
 #[derive(Default)]
@@ -123,22 +124,29 @@ pub struct PlaceQuery;
 impl PlaceQuery {
     async fn place(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PlaceView>> {
         let id = self::id("id", &id)?;
-        let found =
-            views::find::<TrainingPlace>(app(ctx).db(), views::PLACES_TABLE, &id).await.map_err(AppError::from)?;
-        Ok(found.map(|p| PlaceView::new(id, &p)))
+        let found = view::get(app(ctx).db(), &id, &scope(ctx)).await.map_err(AppError::from)?;
+        Ok(found.map(|row| PlaceView::new(row.id, &row.state)))
     }
 
-    /// The places of an agreement, or of one member under it.
+    /// Places by the day they opened, a page at a time (`first` at most 500, default 100), of an
+    /// agreement and/or a member.
+    #[graphql(complexity = "super::list_cost(first, child_complexity)")]
     async fn places(
         &self,
         ctx: &Context<'_>,
-        agreement_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+        agreement_id: Option<ID>,
         member_id: Option<ID>,
-    ) -> async_graphql::Result<Vec<PlaceView>> {
-        let agreement_id = id("agreementId", &agreement_id)?;
-        let member_id = member_id.map(|m| id("memberId", &m)).transpose()?;
-        let places = places_of(app(ctx), &agreement_id, member_id.as_deref()).await?;
-        Ok(places.iter().map(|(id, p)| PlaceView::new(id.clone(), p)).collect())
+    ) -> async_graphql::Result<Listing<PlaceView>> {
+        let page = page(first, after.as_deref())?;
+        let filter = PlaceFilter {
+            scope: scope(ctx),
+            agreement_id: agreement_id.map(|a| id("agreementId", &a)).transpose()?,
+            member_id: member_id.map(|m| id("memberId", &m)).transpose()?,
+        };
+        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        Ok(connection(rows, &page, |row| row.cursor(), |row| Some(PlaceView::new(row.id, &row.state))))
     }
 }
 

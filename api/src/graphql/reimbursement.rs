@@ -1,14 +1,16 @@
 //! Monthly reports: members confirm a month computed from their places; staff approve or reject.
 
-use super::{actor, app, iso};
+use super::agreement::AgreementView;
+use super::member::MemberView;
+use super::{actor, app, connection, iso, loaders, page, scope, Listing};
 use crate::application::input::{id, month, reason, text, NAME_MAX, REFERENCE_MAX};
 use crate::application::reports::{self, MonthToReport, Report};
 use crate::error::AppError;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use konsortium_domain::money::Ore;
 use konsortium_domain::reimbursement::rule::RateKind;
 use konsortium_domain::reimbursement::{report_id, DeliveryLine, MonthlyReimbursement, ReportStatus};
-use konsortium_projections::views;
+use konsortium_projections::views::reports::{self as view, ReportFilter};
 
 #[derive(InputObject)]
 pub struct DeliveryInput {
@@ -35,6 +37,28 @@ pub enum ReportStatusGql {
     Approved,
     Rejected,
     Invoiced,
+}
+
+impl From<ReportStatus> for ReportStatusGql {
+    fn from(value: ReportStatus) -> Self {
+        match value {
+            ReportStatus::Submitted => ReportStatusGql::Submitted,
+            ReportStatus::Approved => ReportStatusGql::Approved,
+            ReportStatus::Rejected => ReportStatusGql::Rejected,
+            ReportStatus::Invoiced => ReportStatusGql::Invoiced,
+        }
+    }
+}
+
+impl From<ReportStatusGql> for ReportStatus {
+    fn from(value: ReportStatusGql) -> Self {
+        match value {
+            ReportStatusGql::Submitted => ReportStatus::Submitted,
+            ReportStatusGql::Approved => ReportStatus::Approved,
+            ReportStatusGql::Rejected => ReportStatus::Rejected,
+            ReportStatusGql::Invoiced => ReportStatus::Invoiced,
+        }
+    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -78,7 +102,7 @@ pub struct DeliveryView {
 
 /// A member's report for one agreement and month, as its latest version says.
 #[derive(SimpleObject)]
-#[graphql(name = "MonthlyReport")]
+#[graphql(name = "MonthlyReport", complex)]
 pub struct ReportView {
     pub id: ID,
     pub agreement_id: ID,
@@ -105,12 +129,7 @@ impl ReportView {
             agreement_id: ID(report.agreement_id),
             member_id: ID(report.member_id),
             month: report.month.map(|m| m.to_string()).unwrap_or_default(),
-            status: report.status.map(|s| match s {
-                ReportStatus::Submitted => ReportStatusGql::Submitted,
-                ReportStatus::Approved => ReportStatusGql::Approved,
-                ReportStatus::Rejected => ReportStatusGql::Rejected,
-                ReportStatus::Invoiced => ReportStatusGql::Invoiced,
-            }),
+            status: report.status.map(Into::into),
             version: report.version,
             total_ore: figures.total.0,
             commission_ore: figures.commission.0,
@@ -155,6 +174,19 @@ impl ReportView {
     }
 }
 
+#[ComplexObject]
+impl ReportView {
+    /// The agreement reported on.
+    async fn agreement(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AgreementView>> {
+        loaders::agreement(ctx, &self.agreement_id).await
+    }
+
+    /// The member that reported.
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MemberView>> {
+        loaders::member(ctx, &self.member_id).await
+    }
+}
+
 fn view((id, report): Report) -> Result<ReportView, AppError> {
     ReportView::new(id.clone(), report).ok_or_else(|| AppError::NotFound(format!("no monthly report {id}")))
 }
@@ -193,27 +225,34 @@ impl ReportQuery {
     ) -> async_graphql::Result<Option<ReportView>> {
         let (agreement_id, member_id) = (id("agreementId", &agreement_id)?, id("memberId", &member_id)?);
         let id = report_id(&agreement_id, &member_id, self::month("month", &month)?);
-        let found = views::find::<MonthlyReimbursement>(app(ctx).db(), views::REPORTS_TABLE, &id)
-            .await
-            .map_err(AppError::from)?;
-        Ok(found.and_then(|r| ReportView::new(id, r)))
+        let found = view::get(app(ctx).db(), &id, &scope(ctx)).await.map_err(AppError::from)?;
+        Ok(found.and_then(|row| ReportView::new(row.id, row.state)))
     }
 
-    /// Reports, optionally of one agreement and/or member.
+    /// Reports by month, a page at a time (`first` at most 500, default 100), optionally of one
+    /// agreement, member, month (`YYYY-MM`) or status.
+    #[graphql(complexity = "super::list_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn monthly_reports(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
         agreement_id: Option<ID>,
         member_id: Option<ID>,
-    ) -> async_graphql::Result<Vec<ReportView>> {
-        let all =
-            views::list::<MonthlyReimbursement>(app(ctx).db(), views::REPORTS_TABLE).await.map_err(AppError::from)?;
-        Ok(all
-            .into_iter()
-            .filter(|(_, r)| agreement_id.as_ref().is_none_or(|a| r.agreement_id == **a))
-            .filter(|(_, r)| member_id.as_ref().is_none_or(|m| r.member_id == **m))
-            .filter_map(|(id, r)| ReportView::new(id, r))
-            .collect())
+        month: Option<String>,
+        status: Option<ReportStatusGql>,
+    ) -> async_graphql::Result<Listing<ReportView>> {
+        let page = page(first, after.as_deref())?;
+        let filter = ReportFilter {
+            scope: scope(ctx),
+            agreement_id: agreement_id.map(|a| id("agreementId", &a)).transpose()?,
+            member_id: member_id.map(|m| id("memberId", &m)).transpose()?,
+            month: month.map(|m| self::month("month", &m)).transpose()?,
+            status: status.map(Into::into),
+        };
+        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        Ok(connection(rows, &page, |row| row.cursor(), |row| ReportView::new(row.id, row.state)))
     }
 }
 

@@ -1,14 +1,15 @@
 //! Splitting an agreement across members: places for training-place agreements, roles with a share
 //! of the value for goods and services.
 
-use super::{actor, app, iso};
+use super::member::MemberView;
+use super::{actor, app, iso, loaders, scope};
 use crate::application::input::{date, end_date, id, percent, text, NAME_MAX};
 use crate::application::split::{self, NewAllocation, Part};
 use crate::error::AppError;
-use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject, ID};
 use konsortium_domain::calendar::DateRange;
-use konsortium_domain::split::{Allocation, SubContractSplit};
-use konsortium_projections::views;
+use konsortium_domain::split::Allocation;
+use konsortium_projections::views::splits;
 
 #[derive(InputObject)]
 pub struct AllocatePlacesInput {
@@ -43,7 +44,7 @@ pub struct AllocationVersionView {
 
 /// A member's part of an agreement, with every revision.
 #[derive(SimpleObject)]
-#[graphql(name = "Allocation")]
+#[graphql(name = "Allocation", complex)]
 pub struct AllocationView {
     pub id: ID,
     pub member_id: ID,
@@ -77,6 +78,14 @@ impl From<&Allocation> for AllocationView {
     }
 }
 
+#[ComplexObject]
+impl AllocationView {
+    /// The member holding the allocation.
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MemberView>> {
+        loaders::member(ctx, &self.member_id).await
+    }
+}
+
 #[derive(SimpleObject)]
 #[graphql(name = "Split")]
 pub struct SplitView {
@@ -92,12 +101,10 @@ impl SplitQuery {
     /// How an agreement is split across members (empty when nothing is allocated yet).
     async fn split(&self, ctx: &Context<'_>, agreement_id: ID) -> async_graphql::Result<SplitView> {
         let agreement_id = id("agreementId", &agreement_id)?;
-        let split = views::find::<SubContractSplit>(app(ctx).db(), views::SPLITS_TABLE, &agreement_id)
-            .await
-            .map_err(AppError::from)?
-            .unwrap_or_default();
+        let allocations =
+            splits::of_agreement(app(ctx).db(), &agreement_id, &scope(ctx)).await.map_err(AppError::from)?;
         Ok(SplitView {
-            allocations: split.allocations.iter().map(AllocationView::from).collect(),
+            allocations: allocations.iter().map(AllocationView::from).collect(),
             agreement_id: ID(agreement_id),
         })
     }

@@ -1,0 +1,166 @@
+//! The split of each agreement across members: `view_splits` keeps each split's state (what its
+//! events fold into) and `view_allocations` one row per allocation, which members and agreements
+//! are looked up by.
+
+use super::query::{Scope, Select};
+use crate::bind_args;
+use crate::db::{Db, DbError, Tx};
+use crate::event_log::StoredEvent;
+use crate::on_tx;
+use crate::projection::{table_sql, upsert_sql, Arg, Index, Projection, Tables};
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use konsortium_domain::split::{Allocation, SplitEvent, SubContractSplit};
+
+pub const SPLITS_TABLE: &str = "view_splits";
+pub const ALLOCATIONS_TABLE: &str = "view_allocations";
+
+pub const SPLIT_COLUMNS: &[&str] = &["id", "doc", "position"];
+pub const ALLOCATION_COLUMNS: &[&str] =
+    &["agreement_id", "allocation_id", "ordinal", "member_id", "role", "start_date", "end_date", "doc", "position"];
+
+const ALLOCATION_INDEXES: &[Index] =
+    &[Index::new("agreement", "agreement_id, ordinal"), Index::new("member", "member_id, agreement_id")];
+
+/// Splits by agreement id, and their allocations one row each (`doc` holds the allocation's versions
+/// and the places opened under it).
+pub struct SplitProjection;
+
+#[async_trait]
+impl Projection for SplitProjection {
+    fn name(&self) -> &'static str {
+        "splits"
+    }
+
+    fn version(&self) -> u32 {
+        2
+    }
+
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &[SubContractSplit::TYPE]
+    }
+
+    fn tables(&self) -> Vec<&'static str> {
+        vec![SPLITS_TABLE, ALLOCATIONS_TABLE]
+    }
+
+    fn create_sql(&self, tables: Tables) -> Vec<String> {
+        let split_columns: Vec<String> =
+            ["id TEXT NOT NULL", "doc TEXT NOT NULL", "position BIGINT NOT NULL"].map(String::from).to_vec();
+        let allocation_columns: Vec<String> = [
+            "agreement_id TEXT NOT NULL",
+            "allocation_id TEXT NOT NULL",
+            "ordinal BIGINT NOT NULL",
+            "member_id TEXT NOT NULL",
+            "role TEXT",
+            "start_date TEXT NOT NULL",
+            "end_date TEXT",
+            "doc TEXT NOT NULL",
+            "position BIGINT NOT NULL",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut sql = table_sql(&tables.name(SPLITS_TABLE), &split_columns, "id", &[]);
+        sql.extend(table_sql(
+            &tables.name(ALLOCATIONS_TABLE),
+            &allocation_columns,
+            "agreement_id, allocation_id",
+            ALLOCATION_INDEXES,
+        ));
+        sql
+    }
+
+    async fn apply(&self, tx: &mut Tx, tables: Tables, event: &StoredEvent) -> Result<(), DbError> {
+        if event.aggregate_type != SubContractSplit::TYPE {
+            return Ok(());
+        }
+        let payload: SplitEvent = event.decode()?;
+        let splits = tables.name(SPLITS_TABLE);
+        let allocations = tables.name(ALLOCATIONS_TABLE);
+        let agreement_id = event.aggregate_id.as_str();
+        let position = event.checkpoint.position;
+
+        let select = format!("SELECT doc FROM {splits} WHERE id = $1");
+        let current: Option<String> =
+            on_tx!(tx, conn => sqlx::query_scalar(&select).bind(agreement_id).fetch_optional(conn).await)?;
+        let before: SubContractSplit = match current {
+            Some(doc) => serde_json::from_str(&doc)?,
+            None => SubContractSplit::default(),
+        };
+        let mut after = before.clone();
+        after.apply(payload);
+
+        let split_args = [Arg::text(agreement_id), Arg::text(serde_json::to_string(&after)?), Arg::int(position)];
+        let upsert_split = upsert_sql(&splits, SPLIT_COLUMNS, &["id"]);
+        on_tx!(tx, conn => bind_args!(sqlx::query(&upsert_split), &split_args).execute(conn).await.map(|_| ()))?;
+
+        // Only the allocations the event changed get a new row (and position).
+        let upsert_allocation = upsert_sql(&allocations, ALLOCATION_COLUMNS, &["agreement_id", "allocation_id"]);
+        for (ordinal, allocation) in after.allocations.iter().enumerate() {
+            if before.allocations.get(ordinal) == Some(allocation) {
+                continue;
+            }
+            let args = [
+                Arg::text(agreement_id),
+                Arg::text(allocation.id.as_str()),
+                Arg::int(i64::try_from(ordinal).unwrap_or(i64::MAX)),
+                Arg::text(allocation.member_id.as_str()),
+                Arg::opt_text(allocation.role.as_deref()),
+                Arg::text(allocation.period.start.to_string()),
+                Arg::opt_text(allocation.period.end),
+                Arg::text(serde_json::to_string(allocation)?),
+                Arg::int(position),
+            ];
+            on_tx!(tx, conn => bind_args!(sqlx::query(&upsert_allocation), &args).execute(conn).await.map(|_| ()))?;
+        }
+        let delete = format!("DELETE FROM {allocations} WHERE agreement_id = $1 AND allocation_id = $2");
+        for gone in before.allocations.iter().filter(|old| !after.allocations.iter().any(|new| new.id == old.id)) {
+            on_tx!(tx, conn => sqlx::query(&delete)
+                .bind(agreement_id)
+                .bind(&gone.id)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+        }
+        Ok(())
+    }
+}
+
+/// One allocation and the agreement it belongs to.
+#[derive(Debug, Clone)]
+pub struct AllocationRow {
+    pub agreement_id: String,
+    pub allocation: Allocation,
+}
+
+/// Which allocations to list.
+#[derive(Debug, Clone, Default)]
+pub struct AllocationFilter {
+    pub scope: Scope,
+    pub agreement_id: Option<String>,
+    pub member_id: Option<String>,
+}
+
+/// Allocations by agreement, each agreement's in the order of its split.
+pub async fn list(db: &Db, filter: &AllocationFilter) -> Result<Vec<AllocationRow>, DbError> {
+    let mut select = Select::new(ALLOCATIONS_TABLE, "allocation_id", "agreement_id");
+    select
+        .scope(
+            &filter.scope,
+            "member_id = {}",
+            "agreement_id IN (SELECT g.id FROM view_agreements g WHERE g.buyer_org_number = {})",
+        )
+        .eq("agreement_id", filter.agreement_id.as_deref())
+        .eq("member_id", filter.member_id.as_deref())
+        .order_by("agreement_id, ordinal");
+    let rows = select.all::<Allocation>(db).await?;
+    Ok(rows.into_iter().map(|row| AllocationRow { agreement_id: row.sort_key, allocation: row.state }).collect())
+}
+
+/// The allocations of one agreement's split that are in scope, in the split's order (none when
+/// nothing is allocated yet).
+pub async fn of_agreement(db: &Db, agreement_id: &str, scope: &Scope) -> Result<Vec<Allocation>, DbError> {
+    let filter =
+        AllocationFilter { scope: scope.clone(), agreement_id: Some(agreement_id.to_string()), member_id: None };
+    Ok(list(db, &filter).await?.into_iter().map(|row| row.allocation).collect())
+}
