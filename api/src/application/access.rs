@@ -4,6 +4,7 @@
 use crate::app::Actor;
 use crate::auth::Scope;
 use crate::error::AppError;
+use konsortium_projections::views;
 
 /// Consortium staff only: splitting agreements, approving months, registering members.
 pub fn staff(actor: &Actor) -> Result<(), AppError> {
@@ -23,5 +24,32 @@ pub fn member(actor: &Actor, member_id: &str) -> Result<(), AppError> {
         Scope::Member(own) if own == member_id => Ok(()),
         Scope::Member(_) => Err(AppError::Forbidden("this belongs to another member enterprise".into())),
         Scope::Buyer(_) => Err(AppError::Forbidden("a buyer reads its agreements; it changes nothing here".into())),
+    }
+}
+
+/// What a query reads; each kind of caller reads some of them, confined to its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Members,
+    Agreements,
+    Split,
+    /// Places name their participants.
+    Places,
+    /// Reports name the participants on each place.
+    Reports,
+}
+
+/// The rows a caller may read of a kind, as a condition the view puts in its SQL: staff read all, a
+/// member its own rows, a buyer its own agreements and who delivers them, never a participant.
+pub fn read(actor: &Actor, reading: Reading) -> Result<views::Scope, AppError> {
+    match (&actor.scope, reading) {
+        (Scope::Everything, _) => Ok(views::Scope::All),
+        (Scope::Member(id), _) => Ok(views::Scope::Member(id.clone())),
+        (Scope::Buyer(org), Reading::Members | Reading::Agreements | Reading::Split) => {
+            Ok(views::Scope::Buyer(org.clone()))
+        }
+        (Scope::Buyer(_), Reading::Places | Reading::Reports) => Err(AppError::Forbidden(
+            "a buyer reads its agreements aggregated; places and reports name participants".into(),
+        )),
     }
 }

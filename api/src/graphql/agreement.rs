@@ -1,6 +1,7 @@
 //! Framework agreements: registering them and changing their terms over time.
 
 use super::{actor, app, connection, iso, page, scope, Listing};
+use crate::application::access::Reading;
 use crate::application::agreements;
 use crate::application::input::{
     date, end_date, id, optional_text, org_number, percent, reason, text, NAME_MAX, REASON_MAX, REFERENCE_MAX,
@@ -287,7 +288,7 @@ pub struct AgreementQuery;
 impl AgreementQuery {
     async fn agreement(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AgreementView>> {
         let id = self::id("id", &id)?;
-        let found = view::get(app(ctx).db(), &id, &scope(ctx)).await.map_err(AppError::from)?;
+        let found = view::get(app(ctx).db(), &id, &scope(ctx, Reading::Agreements)?).await.map_err(AppError::from)?;
         Ok(found.and_then(|row| AgreementView::new(row.id, row.state)))
     }
 
@@ -304,7 +305,7 @@ impl AgreementQuery {
     ) -> async_graphql::Result<Listing<AgreementView>> {
         let page = page(first, after.as_deref())?;
         let filter = AgreementFilter {
-            scope: scope(ctx),
+            scope: scope(ctx, Reading::Agreements)?,
             buyer_org_number: buyer_org_number.map(|org| org_number("buyerOrgNumber", &org)).transpose()?,
             kind: kind.map(Into::into),
         };

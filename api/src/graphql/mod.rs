@@ -13,6 +13,7 @@ mod reimbursement;
 mod split;
 
 use crate::app::{Actor, App};
+use crate::application::access::{self, Reading};
 use crate::error::AppError;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
@@ -75,9 +76,9 @@ fn actor(ctx: &Context<'_>, idempotency_key: Option<String>) -> Result<Actor, Ap
     Ok(caller(ctx)?.with_key(key))
 }
 
-/// Whose rows the caller may read: what the request carries, everything until roles arrive.
-fn scope(ctx: &Context<'_>) -> Scope {
-    ctx.data_opt::<Scope>().cloned().unwrap_or_default()
+/// Whose rows the caller may read of a kind; `FORBIDDEN` when none.
+fn scope(ctx: &Context<'_>, reading: Reading) -> Result<Scope, AppError> {
+    access::read(caller(ctx)?, reading)
 }
 
 fn iso(date: Date) -> String {

@@ -4,6 +4,7 @@
 use super::agreement::AgreementView;
 use super::member::MemberView;
 use super::{actor, app, connection, iso, loaders, page, scope, Listing};
+use crate::application::access::Reading;
 use crate::application::input::{date, id, participant};
 use crate::application::places;
 use crate::error::AppError;
@@ -124,7 +125,7 @@ pub struct PlaceQuery;
 impl PlaceQuery {
     async fn place(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PlaceView>> {
         let id = self::id("id", &id)?;
-        let found = view::get(app(ctx).db(), &id, &scope(ctx)).await.map_err(AppError::from)?;
+        let found = view::get(app(ctx).db(), &id, &scope(ctx, Reading::Places)?).await.map_err(AppError::from)?;
         Ok(found.map(|row| PlaceView::new(row.id, &row.state)))
     }
 
@@ -141,7 +142,7 @@ impl PlaceQuery {
     ) -> async_graphql::Result<Listing<PlaceView>> {
         let page = page(first, after.as_deref())?;
         let filter = PlaceFilter {
-            scope: scope(ctx),
+            scope: scope(ctx, Reading::Places)?,
             agreement_id: agreement_id.map(|a| id("agreementId", &a)).transpose()?,
             member_id: member_id.map(|m| id("memberId", &m)).transpose()?,
         };

@@ -3,6 +3,7 @@
 
 use super::member::MemberView;
 use super::{actor, app, iso, loaders, scope};
+use crate::application::access::Reading;
 use crate::application::input::{date, end_date, id, percent, text, NAME_MAX};
 use crate::application::split::{self, NewAllocation, Part};
 use crate::error::AppError;
@@ -101,8 +102,9 @@ impl SplitQuery {
     /// How an agreement is split across members (empty when nothing is allocated yet).
     async fn split(&self, ctx: &Context<'_>, agreement_id: ID) -> async_graphql::Result<SplitView> {
         let agreement_id = id("agreementId", &agreement_id)?;
-        let allocations =
-            splits::of_agreement(app(ctx).db(), &agreement_id, &scope(ctx)).await.map_err(AppError::from)?;
+        let allocations = splits::of_agreement(app(ctx).db(), &agreement_id, &scope(ctx, Reading::Split)?)
+            .await
+            .map_err(AppError::from)?;
         Ok(SplitView {
             allocations: allocations.iter().map(AllocationView::from).collect(),
             agreement_id: ID(agreement_id),
