@@ -9,9 +9,11 @@ pub mod tour;
 pub mod workload;
 
 use konsortium_api::app::App;
+use konsortium_api::http::HttpSettings;
 use konsortium_api::server::{self, Running};
 use konsortium_projections::{Db, ProjectorOptions};
 use serde_json::{json, Value};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -132,8 +134,26 @@ impl TestApp {
         TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new() }
     }
 
+    /// The real server with other limits or CORS origins than the defaults.
+    pub async fn spawn_with(db: Db, settings: HttpSettings) -> TestApp {
+        let app = App::open(db, test_options()).await.unwrap_or_else(|e| panic!("app failed to open: {e:?}"));
+        let running =
+            server::start_with(app, "127.0.0.1:0", &settings).await.unwrap_or_else(|e| panic!("cannot start: {e}"));
+        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new() }
+    }
+
     pub fn app(&self) -> &App {
         self.running.app()
+    }
+
+    /// Where the server listens, for tests that speak HTTP over a raw socket.
+    pub fn addr(&self) -> SocketAddr {
+        self.running.addr
+    }
+
+    /// The HTTP client, for requests the helpers below do not cover (other methods, headers).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// Posts a GraphQL request and returns the whole response body.
