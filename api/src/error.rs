@@ -21,6 +21,14 @@ pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The request body is larger than the server accepts (HTTP 413).
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// A GraphQL POST whose body is not declared `application/json` (HTTP 415).
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// The request ran longer than the server's request timeout (HTTP 503).
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The query nests too deeply or selects too many fields; nothing of it ran.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 }
 
 /// Deliberately not `Display`: async-graphql converts every `Display` type into an error without

@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL (GraphiQL on GET), a health check. Assembled in one function so tests
-//! serve exactly what production serves.
+//! serve exactly what production serves, behind the limits that keep one client from tying up the
+//! server: a body size limit, JSON-only GraphQL posts, closed CORS and a request timeout.
 
 use crate::app::{Actor, App};
 use crate::auth;
@@ -8,17 +9,73 @@ use crate::graphql::{self, KonsortiumSchema};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use konsortium_projections::on_db;
 use serde_json::json;
 use std::any::Any;
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 use tracing::Instrument;
+
+/// Long enough for any honest request (a mutation waits at most 10 s for the views), short enough that
+/// a stuck one does not hold a database connection for long.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// 1 MiB: the largest honest request, a monthly report with its deliveries, is a few kilobytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The most operations one batched GraphQL request may carry; the complexity limit applies to each
+/// operation, so without this a batch could multiply it.
+pub const MAX_BATCH_OPERATIONS: usize = 10;
+
+/// How the HTTP surface is bounded, and which browser origins may call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Origins, such as `https://app.example`, whose pages may call the API from a browser. Empty (the
+    /// default) answers no cross-origin request with an `Access-Control-Allow-Origin`, so a page on
+    /// another site cannot read responses or send JSON to the API.
+    pub cors_origins: Vec<String>,
+    /// How long one request may take, reading its body included, before it is answered `TIMEOUT`.
+    pub request_timeout: Duration,
+    /// The largest request body accepted on any route; a larger one is refused before it is read.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> HttpSettings {
+        HttpSettings {
+            cors_origins: Vec::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// Whether the server can start with these settings, checked before anything else starts.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        cors(&self.cors_origins).map(|_| ())
+    }
+}
+
+/// Settings the server cannot start with.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(
+        "{0:?} is not a CORS origin: give scheme, host and port if any, such as https://app.example or \
+         http://localhost:3000, without a path, a trailing slash or a wildcard"
+    )]
+    InvalidOrigin(String),
+}
 
 #[derive(Clone)]
 struct HttpState {
@@ -26,18 +83,119 @@ struct HttpState {
     schema: KonsortiumSchema,
 }
 
+/// The routes with the default settings: closed CORS, 30 s timeout, 1 MiB bodies.
 pub fn router(app: App) -> Router {
-    let schema = graphql::schema(app.clone());
-    let routes = Router::new()
-        .route("/graphql", get(graphiql).post(graphql_request))
-        .route("/healthz", get(healthz))
-        .with_state(HttpState { app, schema });
-    guarded(routes)
+    routes(app, &HttpSettings::default(), CorsLayer::new())
 }
 
-/// The layers every route sits behind, whatever it does.
-fn guarded(routes: Router) -> Router {
-    routes.layer(CatchPanicLayer::custom(panic_response))
+/// The routes with `settings`; fails on a CORS origin that is not one, rather than ignoring it.
+pub fn router_with(app: App, settings: &HttpSettings) -> Result<Router, SettingsError> {
+    let cors = cors(&settings.cors_origins)?;
+    Ok(routes(app, settings, cors))
+}
+
+fn routes(app: App, settings: &HttpSettings, cors: CorsLayer) -> Router {
+    let schema = graphql::schema(app.clone());
+    let routes = Router::new()
+        .route("/graphql", get(graphiql).post(graphql_request.layer(middleware::from_fn(json_only))))
+        .route("/healthz", get(healthz))
+        .with_state(HttpState { app, schema });
+    guarded(routes, settings, cors)
+}
+
+/// The layers every route sits behind, whatever it does; the last added is the outermost.
+fn guarded(routes: Router, settings: &HttpSettings, cors: CorsLayer) -> Router {
+    routes
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(settings.request_timeout, time_limit))
+        // The extractor's own limit (2 MB by default) would otherwise apply to a streamed body.
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(middleware::map_response_with_state(settings.max_body_bytes, typed_payload_too_large))
+        // Outermost, so that refusals carry the CORS headers too and an allowed page can read them.
+        .layer(cors)
+}
+
+/// Only the listed origins get `Access-Control-Allow-Origin`; with none listed, no origin does. A
+/// browser then neither lets another site's page read an answer nor send the `application/json`
+/// POST the GraphQL route requires (that needs a preflight, which is refused).
+fn cors(origins: &[String]) -> Result<CorsLayer, SettingsError> {
+    let allowed = origins
+        .iter()
+        .map(|origin| origin.trim())
+        .filter(|origin| !origin.is_empty())
+        .map(origin_header)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST])
+        // `Authorization` for the bearer tokens to come; no cookies are used, so no credentials.
+        .allow_headers([CONTENT_TYPE, AUTHORIZATION])
+        .max_age(Duration::from_secs(600)))
+}
+
+/// An origin as browsers send it: `http` or `https`, a host and maybe a port, lower case, nothing else.
+fn origin_header(origin: &str) -> Result<HeaderValue, SettingsError> {
+    let invalid = || SettingsError::InvalidOrigin(origin.to_string());
+    let lower = origin.to_ascii_lowercase();
+    let authority = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).ok_or_else(invalid)?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if authority.is_empty() || !authority.chars().all(allowed) {
+        return Err(invalid());
+    }
+    HeaderValue::from_str(&lower).map_err(|_| invalid())
+}
+
+/// GraphQL is only read from a body declared JSON. A cross-site HTML form can post `text/plain` or a
+/// form encoding without asking the browser's permission, never `application/json`; refusing the
+/// others before anything runs is what stops cross-site request forgery.
+async fn json_only(request: Request, next: Next) -> Response {
+    if is_json(request.headers()) {
+        return next.run(request).await;
+    }
+    let declared = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+    tracing::debug!(content_type = declared, "refused a GraphQL post that is not JSON");
+    let message = format!("a GraphQL request must be sent as Content-Type: application/json, not {declared}");
+    error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, code::UNSUPPORTED_MEDIA_TYPE, &message)
+}
+
+/// `application/json`, with parameters such as `; charset=utf-8` allowed.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A request that takes longer than `limit`, reading its body included, is dropped and answered
+/// `TIMEOUT`: dropping it rolls back an open transaction and returns its database connection.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(path, limit_ms = limit.as_millis(), "a request ran out of time and was stopped");
+            let message = format!(
+                "the request took longer than {} s and was stopped; a mutation in it may have been saved, \
+                 so look before sending it again",
+                limit.as_secs_f64()
+            );
+            error_response(StatusCode::SERVICE_UNAVAILABLE, code::TIMEOUT, &message)
+        }
+    }
+}
+
+/// An oversized body is refused by tower-http when its `Content-Length` says so, and by axum's body
+/// extractor once a streamed body passes the limit; neither reads it whole, and both answer in plain
+/// text. This gives their 413 the GraphQL-shaped body every other refusal has.
+async fn typed_payload_too_large(State(limit): State<usize>, response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json(response.headers()) {
+        return response;
+    }
+    tracing::debug!(limit, "refused a request body over the limit");
+    let message = format!("the request body is larger than the {limit} bytes this server accepts");
+    error_response(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE, &message)
 }
 
 /// A GraphQL-shaped error body, so a client can always read `errors[0].extensions.code`, even when
@@ -87,9 +245,16 @@ async fn execute(state: &HttpState, caller: Actor, body: Bytes) -> Response {
             return error_response(StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message);
         }
     };
+    if let BatchRequest::Batch(operations) = &request {
+        if operations.len() > MAX_BATCH_OPERATIONS {
+            let message =
+                format!("a batch may hold at most {MAX_BATCH_OPERATIONS} operations, not {}", operations.len());
+            return error_response(StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message);
+        }
+    }
     let mut response = state.schema.execute_batch(request.data(caller)).await;
-    // Syntax and type errors come from async-graphql itself, without our codes: give them one, so a
-    // client can always switch on `extensions.code`.
+    // Syntax and type errors, and refusals by the schema's limits, come from async-graphql itself,
+    // without our codes: give them one, so a client can always switch on `extensions.code`.
     let responses = match &mut response {
         BatchResponse::Single(one) => std::slice::from_mut(one),
         BatchResponse::Batch(many) => many.as_mut_slice(),
@@ -97,10 +262,28 @@ async fn execute(state: &HttpState, caller: Actor, body: Bytes) -> Response {
     for error in responses.iter_mut().flat_map(|r| r.errors.iter_mut()) {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            extensions.set("code", code::BAD_REQUEST);
+            extensions.set("code", code_without_ours(&error.message));
         }
     }
     Json(response).into_response()
+}
+
+/// async-graphql reports its limits as bare messages; they are told from syntax and type errors by
+/// their wording, so a client can tell "ask for less" from "fix the query". The schema's depth and
+/// complexity limits come first, then the parser's: its own nesting limit, and the stack limit of
+/// its grammar, which ends a syntax error's message.
+fn code_without_ours(message: &str) -> &'static str {
+    const LIMITS: [&str; 4] = [
+        "Query is nested too deep.",
+        "Query is too complex.",
+        "The recursion depth of the query cannot be greater than",
+        "recursion limit exceeded.",
+    ];
+    if LIMITS.iter().any(|limit| message.starts_with(limit)) || message.ends_with("= stack limit reached") {
+        code::QUERY_TOO_COMPLEX
+    } else {
+        code::BAD_REQUEST
+    }
 }
 
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
@@ -131,7 +314,11 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("a bug")
         }
-        let routes = guarded(Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })));
+        let routes = guarded(
+            Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })),
+            &HttpSettings::default(),
+            CorsLayer::new(),
+        );
         let request = || Request::get("/boom").body(Body::empty()).unwrap_or_default();
         let response = routes.clone().oneshot(request()).await.unwrap_or_else(|e| match e {});
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -141,5 +328,95 @@ mod tests {
         let fine = Request::get("/fine").body(Body::empty()).unwrap_or_default();
         let response = routes.oneshot(fine).await.unwrap_or_else(|e| match e {});
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    async fn code_of(response: Response) -> String {
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>").to_string()
+    }
+
+    #[tokio::test]
+    async fn a_request_running_past_the_timeout_is_answered_timeout() {
+        async fn slow() -> &'static str {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "too late"
+        }
+        let settings = HttpSettings { request_timeout: Duration::from_millis(50), ..HttpSettings::default() };
+        let routes = guarded(Router::new().route("/slow", get(slow)), &settings, CorsLayer::new());
+        let request = Request::get("/slow").body(Body::empty()).unwrap_or_default();
+        let response = routes.oneshot(request).await.unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(code_of(response).await, "TIMEOUT");
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_over_the_limit_is_refused_as_json() {
+        async fn echo(body: Bytes) -> String {
+            body.len().to_string()
+        }
+        let settings = HttpSettings { max_body_bytes: 1000, ..HttpSettings::default() };
+        let routes = guarded(Router::new().route("/echo", axum::routing::post(echo)), &settings, CorsLayer::new());
+        let stream = |pieces: usize| {
+            let chunks = (0..pieces).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 100])));
+            Request::post("/echo").body(Body::from_stream(futures_util::stream::iter(chunks))).unwrap_or_default()
+        };
+        let response = routes.clone().oneshot(stream(10)).await.unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = routes.oneshot(stream(11)).await.unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(code_of(response).await, "PAYLOAD_TOO_LARGE");
+    }
+
+    #[test]
+    fn only_json_is_json() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("application/json; charset=utf-8"));
+        assert!(with("Application/JSON"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/jsonp"));
+        assert!(!with("application/x-www-form-urlencoded"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port_only() {
+        for good in ["https://app.example", "http://localhost:3000", "HTTPS://App.Example", "http://[::1]:8080"] {
+            assert!(origin_header(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "*",
+            "app.example",
+            "https://app.example/",
+            "https://app.example/path",
+            "ftp://app.example",
+            "https://",
+            "null",
+        ] {
+            assert!(origin_header(bad).is_err(), "{bad}");
+        }
+        let settings =
+            HttpSettings { cors_origins: vec!["https://a.example".into(), " ".into()], ..HttpSettings::default() };
+        assert!(settings.check().is_ok());
+        let settings = HttpSettings { cors_origins: vec!["https://a.example/".into()], ..HttpSettings::default() };
+        assert!(settings.check().is_err());
+    }
+
+    #[test]
+    fn the_limits_of_async_graphql_are_told_from_syntax_errors() {
+        assert_eq!(code_without_ours("Query is too complex."), "QUERY_TOO_COMPLEX");
+        assert_eq!(code_without_ours("Query is nested too deep."), "QUERY_TOO_COMPLEX");
+        assert_eq!(
+            code_without_ours("The recursion depth of the query cannot be greater than `32`"),
+            "QUERY_TOO_COMPLEX"
+        );
+        assert_eq!(code_without_ours("recursion limit exceeded."), "QUERY_TOO_COMPLEX");
+        assert_eq!(code_without_ours(" --> 1:3\n  |\n  = stack limit reached"), "QUERY_TOO_COMPLEX");
+        assert_eq!(code_without_ours("Unknown field \"x\" on type \"Query\"."), "BAD_REQUEST");
     }
 }

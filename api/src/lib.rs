@@ -12,7 +12,7 @@ pub mod demo;
 pub mod error;
 /// The GraphQL schema.
 pub mod graphql;
-/// Routes: `/graphql`, `/healthz`.
+/// Routes: `/graphql`, `/healthz`, and the limits every request meets (body size, content type, CORS, timeout).
 pub mod http;
 /// Idempotency keys: a retried mutation answers as the first time.
 pub mod idempotency;

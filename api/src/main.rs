@@ -5,7 +5,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use konsortium_api::app::App;
 use konsortium_api::auth::{self, Keys, Principal, Role};
 use konsortium_api::error::AppError;
-use konsortium_api::{demo, server};
+use konsortium_api::http::{HttpSettings, DEFAULT_REQUEST_TIMEOUT};
+use konsortium_api::{demo, graphql, server};
 use konsortium_projections::{rebuild, Db, ProjectorOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,18 @@ enum Command {
         /// Load demo members and agreements (Östersund, Krokom, Nordanstig, fruit baskets) into an empty store.
         #[arg(long)]
         demo: bool,
+        /// Origins whose web pages may call the API from a browser, comma-separated, such as
+        /// https://app.example,http://localhost:3000. None by default: cross-origin calls are refused.
+        #[arg(long, env = "KONSORTIUM_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origins: Vec<String>,
+        /// Seconds one request may take before it is stopped and answered TIMEOUT.
+        #[arg(
+            long,
+            env = "KONSORTIUM_REQUEST_TIMEOUT_SECS",
+            default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(),
+            value_parser = clap::value_parser!(u64).range(1..=3600)
+        )]
+        request_timeout_secs: u64,
     },
     /// Apply the database migrations and exit.
     Migrate,
@@ -73,6 +86,8 @@ enum Command {
         #[arg(long)]
         projection: Option<String>,
     },
+    /// Print the GraphQL schema (SDL) the server serves, without touching a database.
+    Schema,
 }
 
 #[tokio::main]
@@ -145,17 +160,36 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let principal = auth::principal(subject, *role, member.clone(), buyer.as_deref())?;
         return print_token(&keys, &principal, *ttl, login_url.then_some(bind.as_str()));
     }
-    let keys = signing_keys(&cli)?;
-    let db = Db::connect(cli.database_url.as_deref()).await?;
+    // Each command that needs the database connects itself, so `schema` works without one.
+    let keys = match &cli.command {
+        Command::Serve { .. } | Command::Rebuild { .. } => Some(signing_keys(&cli)?),
+        _ => None,
+    };
+    let keys = || keys.clone().ok_or("no signing key");
+    let database_url = cli.database_url.as_deref();
     match cli.command {
         Command::Token { .. } => unreachable!("handled above"),
+        Command::Schema => {
+            // The schema is the command's output, so it goes to stdout, unlike everything logged.
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(graphql::sdl().as_bytes())?;
+            stdout.flush()?;
+        }
         Command::Migrate => {
+            let db = Db::connect(database_url).await?;
             db.migrate().await?;
             tracing::info!(store = db.backend(), "database is up to date");
         }
-        Command::Serve { bind, demo } => {
-            let app = App::open_with(db, ProjectorOptions::default(), keys).await.map_err(AppError::into_boxed)?;
-            let running = server::start(app, &bind).await?;
+        Command::Serve { bind, demo, cors_origins, request_timeout_secs } => {
+            let settings = HttpSettings {
+                cors_origins,
+                request_timeout: Duration::from_secs(request_timeout_secs),
+                ..HttpSettings::default()
+            };
+            settings.check()?;
+            let db = Db::connect(database_url).await?;
+            let app = App::open_with(db, ProjectorOptions::default(), keys()?).await.map_err(AppError::into_boxed)?;
+            let running = server::start_with(app, &bind, &settings).await?;
             if demo {
                 if demo::load(running.app()).await.map_err(AppError::into_boxed)? {
                     tracing::info!("demo data loaded");
@@ -169,7 +203,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             running.stop().await;
         }
         Command::Rebuild { projection } => {
-            let app = App::open_with(db, ProjectorOptions::default(), keys).await.map_err(AppError::into_boxed)?;
+            let db = Db::connect(database_url).await?;
+            let app = App::open_with(db, ProjectorOptions::default(), keys()?).await.map_err(AppError::into_boxed)?;
             let bar = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
                     .progress_chars("=> "),

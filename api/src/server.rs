@@ -1,7 +1,8 @@
 //! Starting and stopping a server: the binary and the end-to-end tests use the same calls.
 
 use crate::app::App;
-use crate::http::router;
+use crate::http::{router, router_with, HttpSettings, SettingsError};
+use axum::Router;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -16,14 +17,43 @@ pub struct Running {
     projector: Vec<JoinHandle<()>>,
 }
 
-/// Binds `bind` (port 0 picks a free one), starts the projector loops and serves HTTP.
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind { bind: String, source: std::io::Error },
+}
+
+/// Binds `bind` (port 0 picks a free one), starts the projector loops and serves HTTP with the default
+/// [`HttpSettings`].
 pub async fn start(app: App, bind: &str) -> std::io::Result<Running> {
+    let routes = router(app.clone());
+    serve(app, bind, routes).await
+}
+
+/// Like [`start`], with the given limits and CORS origins; refuses settings it cannot honour.
+pub async fn start_with(app: App, bind: &str, settings: &HttpSettings) -> Result<Running, StartError> {
+    let routes = router_with(app.clone(), settings)?;
+    let running =
+        serve(app, bind, routes).await.map_err(|source| StartError::Bind { bind: bind.to_string(), source })?;
+    tracing::info!(
+        cors_origins = ?settings.cors_origins,
+        request_timeout_secs = settings.request_timeout.as_secs_f64(),
+        max_body_bytes = settings.max_body_bytes,
+        "request limits"
+    );
+    Ok(running)
+}
+
+async fn serve(app: App, bind: &str, routes: Router) -> std::io::Result<Running> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let projector = app.spawn_projector();
     let (shutdown, signal) = oneshot::channel::<()>();
     let server = tokio::spawn(
-        axum::serve(listener, router(app.clone()))
+        axum::serve(listener, routes)
             .with_graceful_shutdown(async move {
                 let _ = signal.await;
             })

@@ -10,9 +10,11 @@ pub mod workload;
 
 use konsortium_api::app::App;
 use konsortium_api::auth::{principal, Role};
+use konsortium_api::http::HttpSettings;
 use konsortium_api::server::{self, Running};
 use konsortium_projections::{Db, ProjectorOptions};
 use serde_json::{json, Value};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -141,6 +143,15 @@ impl TestApp {
         mint(self.app(), role, member, buyer)
     }
 
+    /// The real server with other limits or CORS origins than the defaults.
+    pub async fn spawn_with(db: Db, settings: HttpSettings) -> TestApp {
+        let app = App::open(db, test_options()).await.unwrap_or_else(|e| panic!("app failed to open: {e:?}"));
+        let running =
+            server::start_with(app, "127.0.0.1:0", &settings).await.unwrap_or_else(|e| panic!("cannot start: {e}"));
+        let staff = mint(running.app(), Role::Staff, None, None);
+        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new(), staff }
+    }
+
     pub fn app(&self) -> &App {
         self.running.app()
     }
@@ -156,6 +167,16 @@ impl TestApp {
             let caught_up = self.app().projector().wait_for(head, every, Duration::from_secs(30)).await;
             assert!(caught_up, "the views did not catch up with the log");
         }
+    }
+
+    /// Where the server listens, for tests that speak HTTP over a raw socket.
+    pub fn addr(&self) -> SocketAddr {
+        self.running.addr
+    }
+
+    /// The HTTP client, for requests the helpers below do not cover (other methods, headers).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// Posts a GraphQL request as staff and returns the whole response body.

@@ -17,7 +17,7 @@ use crate::application::access::{self, Reading};
 use crate::error::AppError;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SimpleObject};
+use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SchemaBuilder, SimpleObject};
 use konsortium_projections::views::{Page, Paged, Scope, MAX_PAGE_SIZE};
 use time::Date;
 
@@ -41,24 +41,43 @@ pub struct Mutation(
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The most a request may cost: a field counts 1, a list `first` times what one node costs, so a
-/// request can read several full pages of rich nodes but not thousands of nested lists.
-pub const MAX_COMPLEXITY: usize = 100_000;
-/// How deep a request may nest.
-pub const MAX_DEPTH: usize = 16;
+/// How many fields deep a query may reach. No query over the records nests deeper than a handful of
+/// levels; the limit is set by introspection: the query GraphiQL sends for its documentation
+/// explorer (graphql-js, `__schema { types { fields { args { type { ofType … } } } } }`, up to nine
+/// `ofType` levels) reaches 15, and that query is cheap, as it never touches the database.
+pub const MAX_DEPTH: usize = 15;
+
+/// The most one operation may cost: a field counts 1 (each alias and each field inside a fragment
+/// too), a list `first` times what one of its nodes costs. A few full pages of rich nodes fit; 1 500
+/// aliases of `members { nodes { id } }` (150 000 at the default page of 100) are refused before
+/// anything runs, and GraphiQL's introspection (about 220) fits with room to spare.
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+/// How deeply selection sets and fragments may nest in the document itself, checked while parsing,
+/// before validation walks it; it keeps a crafted document from costing stack or time to inspect.
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+
+/// The schema with its limits but without any data: the one place both the server and
+/// [`sdl`] start from, so the published contract is exactly what is served.
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+}
 
 pub fn schema(app: App) -> KonsortiumSchema {
     // The loaders cache nothing across requests (no stale rows); they only batch the look-ups one
     // request makes at the same time into one query.
     let members = DataLoader::new(loaders::MemberLoader::new(app.clone()), tokio::spawn);
     let agreements = DataLoader::new(loaders::AgreementLoader::new(app.clone()), tokio::spawn);
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(app)
-        .data(members)
-        .data(agreements)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_depth(MAX_DEPTH)
-        .finish()
+    builder().data(app).data(members).data(agreements).finish()
+}
+
+/// The schema in GraphQL SDL, the contract clients build against. Needs no database, so
+/// `konsortium schema` can print it anywhere; `api/schema.graphql` is checked against it by a test.
+pub fn sdl() -> String {
+    builder().finish().sdl()
 }
 
 fn app<'a>(ctx: &Context<'a>) -> &'a App {
@@ -121,4 +140,33 @@ fn connection<R, N: OutputType>(
         node(row).map(|node| Edge::new(cursor, node))
     }));
     connection
+}
+
+#[cfg(test)]
+mod tests {
+    /// The schema is a contract with every client: `api/schema.graphql` is checked in so that a change
+    /// to it shows in review, and this fails when the file and the served schema part.
+    #[test]
+    fn the_checked_in_schema_is_the_one_served() {
+        const REGENERATE: &str = "regenerate it with `cargo run --bin konsortium -- schema > api/schema.graphql`";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let checked_in =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}; {REGENERATE}"));
+        let served = super::sdl();
+        if checked_in.trim_end() == served.trim_end() {
+            return;
+        }
+        let first_difference = checked_in
+            .lines()
+            .zip(served.lines())
+            .position(|(file, schema)| file != schema)
+            .unwrap_or_else(|| checked_in.lines().count().min(served.lines().count()));
+        panic!(
+            "api/schema.graphql is not the schema the server serves (first difference on line {}: file has {:?}, \
+             server serves {:?}); if the change is intended, {REGENERATE} and review the diff",
+            first_difference + 1,
+            checked_in.lines().nth(first_difference).unwrap_or("<end of file>"),
+            served.lines().nth(first_difference).unwrap_or("<end of schema>"),
+        );
+    }
 }
