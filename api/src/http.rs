@@ -20,7 +20,9 @@ use axum::{Json, Router};
 use konsortium_projections::on_db;
 use serde_json::json;
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -252,7 +254,10 @@ async fn execute(state: &HttpState, caller: Actor, body: Bytes) -> Response {
             return error_response(StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message);
         }
     }
-    let mut response = state.schema.execute_batch(request.data(caller)).await;
+    let mut response = state
+        .schema
+        .execute_batch(request.data(caller).data(Arc::new(Semaphore::new(graphql::DB_TURNS_PER_REQUEST))))
+        .await;
     // Syntax and type errors, and refusals by the schema's limits, come from async-graphql itself,
     // without our codes: give them one, so a client can always switch on `extensions.code`.
     let responses = match &mut response {

@@ -316,3 +316,19 @@ fn answer_complete(received: &[u8]) -> bool {
         .and_then(|(_, value)| value.trim().parse::<usize>().ok());
     length.is_some_and(|length| body.len() >= length)
 }
+
+async fn fifteen_hundred_one_row_lists_are_refused_and_many_small_queries_wait_their_turn(db: TestDb) {
+    let server = TestApp::spawn(db.db.clone()).await;
+    tour::fyndet(&server).await;
+    let lists: String = (0..1_500).map(|i| format!("m{i}: members(first: 1) {{ nodes {{ id }} }} ")).collect();
+    let body = server.graphql(&format!("{{ {lists} }}"), json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body:#}");
+    // Two hundred single-row look-ups fit the cost, run a few at a time, and all answer.
+    let member = server.ok("{ members { nodes { id } } }", json!({})).await["members"]["nodes"][0]["id"].clone();
+    let lookups: String = (0..200).map(|i| format!("m{i}: member(id: $id) {{ id }} ")).collect();
+    let data = server.ok(&format!("query($id: ID!) {{ {lookups} }}"), json!({ "id": member })).await;
+    assert_eq!(data["m199"]["id"], member);
+    server.stop().await;
+    db.remove().await;
+}
+both_stores!(fifteen_hundred_one_row_lists_are_refused_and_many_small_queries_wait_their_turn);

@@ -1,6 +1,6 @@
 //! Framework agreements: registering them and changing their terms over time.
 
-use super::{actor, app, connection, iso, page, scope, Listing};
+use super::{actor, app, connection, iso, page, reader, Listing};
 use crate::application::access::Reading;
 use crate::application::agreements;
 use crate::application::input::{
@@ -288,7 +288,8 @@ pub struct AgreementQuery;
 impl AgreementQuery {
     async fn agreement(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AgreementView>> {
         let id = self::id("id", &id)?;
-        let found = view::get(app(ctx).db(), &id, &scope(ctx, Reading::Agreements)?).await.map_err(AppError::from)?;
+        let (scope, _turn) = reader(ctx, Reading::Agreements).await?;
+        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.and_then(|row| AgreementView::new(row.id, row.state)))
     }
 
@@ -304,8 +305,9 @@ impl AgreementQuery {
         kind: Option<AgreementKindGql>,
     ) -> async_graphql::Result<Listing<AgreementView>> {
         let page = page(first, after.as_deref())?;
+        let (scope, _turn) = reader(ctx, Reading::Agreements).await?;
         let filter = AgreementFilter {
-            scope: scope(ctx, Reading::Agreements)?,
+            scope,
             buyer_org_number: buyer_org_number.map(|org| org_number("buyerOrgNumber", &org)).transpose()?,
             kind: kind.map(Into::into),
         };

@@ -1,6 +1,6 @@
 //! Member enterprises: registering them and keeping their standing up to date.
 
-use super::{actor, app, connection, page, scope, Listing};
+use super::{actor, app, connection, page, reader, Listing};
 use crate::application::access::Reading;
 use crate::application::input::{date, id, org_number, percent, text, NAME_MAX};
 use crate::application::members::{self, NewMember};
@@ -99,14 +99,16 @@ impl MemberQuery {
         category: Option<MemberCategoryGql>,
     ) -> async_graphql::Result<Listing<MemberView>> {
         let page = page(first, after.as_deref())?;
-        let filter = MemberFilter { scope: scope(ctx, Reading::Members)?, category: category.map(Into::into) };
+        let (scope, _turn) = reader(ctx, Reading::Members).await?;
+        let filter = MemberFilter { scope, category: category.map(Into::into) };
         let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
         Ok(connection(rows, &page, |row| row.cursor(), |row| Some(MemberView::new(row.id, row.state))))
     }
 
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<MemberView>> {
         let id = self::id("id", &id)?;
-        let found = view::get(app(ctx).db(), &id, &scope(ctx, Reading::Members)?).await.map_err(AppError::from)?;
+        let (scope, _turn) = reader(ctx, Reading::Members).await?;
+        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.map(|row| MemberView::new(row.id, row.state)))
     }
 }

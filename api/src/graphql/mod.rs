@@ -19,7 +19,9 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SchemaBuilder, SimpleObject};
 use konsortium_projections::views::{Page, Paged, Scope, MAX_PAGE_SIZE};
+use std::sync::Arc;
 use time::Date;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -95,20 +97,35 @@ fn actor(ctx: &Context<'_>, idempotency_key: Option<String>) -> Result<Actor, Ap
     Ok(caller(ctx)?.with_key(key))
 }
 
-/// Whose rows the caller may read of a kind; `FORBIDDEN` when none.
-fn scope(ctx: &Context<'_>, reading: Reading) -> Result<Scope, AppError> {
-    access::read(caller(ctx)?, reading)
+/// How many queries of one request may use the database at once: a request of many aliases waits
+/// for its own turns instead of taking every pooled connection from the other requests.
+pub const DB_TURNS_PER_REQUEST: usize = 4;
+
+/// Whose rows the caller may read of a kind (`FORBIDDEN` when none), and a turn at the database for
+/// this request, held while the returned permit lives.
+async fn reader(ctx: &Context<'_>, reading: Reading) -> Result<(Scope, OwnedSemaphorePermit), AppError> {
+    let scope = access::read(caller(ctx)?, reading)?;
+    let turns = ctx
+        .data::<Arc<Semaphore>>()
+        .map_err(|_| AppError::Internal("a request reached GraphQL without its database turns".into()))?;
+    let turn = Arc::clone(turns).acquire_owned().await.map_err(|e| AppError::Internal(Box::new(e)))?;
+    Ok((scope, turn))
 }
 
 fn iso(date: Date) -> String {
     date.to_string()
 }
 
-/// The cost of a list field: `first` (as the page will hold at most) times one node's cost.
+/// The least a list costs, however small its page: each is a query of the database, so a request of
+/// a thousand one-row lists is refused like one of a thousand full ones would be.
+pub const LIST_BASE_COST: usize = 20;
+
+/// The cost of a list field: `first` (as the page will hold at most) times one node's cost, and at
+/// least [`LIST_BASE_COST`].
 fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let first = first
         .map_or(konsortium_projections::views::DEFAULT_PAGE_SIZE, |n| u32::try_from(n).unwrap_or(0).min(MAX_PAGE_SIZE));
-    usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity.max(1))
+    usize::try_from(first).unwrap_or(usize::MAX).saturating_mul(child_complexity.max(1)).max(LIST_BASE_COST)
 }
 
 /// `first` and `after` as a page; out of range or malformed is a VALIDATION error naming the field.

@@ -3,7 +3,7 @@
 
 use super::agreement::AgreementView;
 use super::member::MemberView;
-use super::{actor, app, connection, iso, loaders, page, scope, Listing};
+use super::{actor, app, connection, iso, loaders, page, reader, Listing};
 use crate::application::access::Reading;
 use crate::application::input::{date, id, participant};
 use crate::application::places;
@@ -125,7 +125,8 @@ pub struct PlaceQuery;
 impl PlaceQuery {
     async fn place(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PlaceView>> {
         let id = self::id("id", &id)?;
-        let found = view::get(app(ctx).db(), &id, &scope(ctx, Reading::Places)?).await.map_err(AppError::from)?;
+        let (scope, _turn) = reader(ctx, Reading::Places).await?;
+        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.map(|row| PlaceView::new(row.id, &row.state)))
     }
 
@@ -141,8 +142,9 @@ impl PlaceQuery {
         member_id: Option<ID>,
     ) -> async_graphql::Result<Listing<PlaceView>> {
         let page = page(first, after.as_deref())?;
+        let (scope, _turn) = reader(ctx, Reading::Places).await?;
         let filter = PlaceFilter {
-            scope: scope(ctx, Reading::Places)?,
+            scope,
             agreement_id: agreement_id.map(|a| id("agreementId", &a)).transpose()?,
             member_id: member_id.map(|m| id("memberId", &m)).transpose()?,
         };

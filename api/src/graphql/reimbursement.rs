@@ -2,7 +2,7 @@
 
 use super::agreement::AgreementView;
 use super::member::MemberView;
-use super::{actor, app, connection, iso, loaders, page, scope, Listing};
+use super::{actor, app, connection, iso, loaders, page, reader, Listing};
 use crate::application::access::Reading;
 use crate::application::input::{id, month, reason, text, NAME_MAX, REFERENCE_MAX};
 use crate::application::reports::{self, MonthToReport, Report};
@@ -226,7 +226,8 @@ impl ReportQuery {
     ) -> async_graphql::Result<Option<ReportView>> {
         let (agreement_id, member_id) = (id("agreementId", &agreement_id)?, id("memberId", &member_id)?);
         let id = report_id(&agreement_id, &member_id, self::month("month", &month)?);
-        let found = view::get(app(ctx).db(), &id, &scope(ctx, Reading::Reports)?).await.map_err(AppError::from)?;
+        let (scope, _turn) = reader(ctx, Reading::Reports).await?;
+        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.and_then(|row| ReportView::new(row.id, row.state)))
     }
 
@@ -245,8 +246,9 @@ impl ReportQuery {
         status: Option<ReportStatusGql>,
     ) -> async_graphql::Result<Listing<ReportView>> {
         let page = page(first, after.as_deref())?;
+        let (scope, _turn) = reader(ctx, Reading::Reports).await?;
         let filter = ReportFilter {
-            scope: scope(ctx, Reading::Reports)?,
+            scope,
             agreement_id: agreement_id.map(|a| id("agreementId", &a)).transpose()?,
             member_id: member_id.map(|m| id("memberId", &m)).transpose()?,
             month: month.map(|m| self::month("month", &m)).transpose()?,

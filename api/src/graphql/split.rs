@@ -2,7 +2,7 @@
 //! of the value for goods and services.
 
 use super::member::MemberView;
-use super::{actor, app, iso, loaders, scope};
+use super::{actor, app, iso, loaders, reader};
 use crate::application::access::Reading;
 use crate::application::input::{date, end_date, id, percent, text, NAME_MAX};
 use crate::application::split::{self, NewAllocation, Part};
@@ -102,9 +102,8 @@ impl SplitQuery {
     /// How an agreement is split across members (empty when nothing is allocated yet).
     async fn split(&self, ctx: &Context<'_>, agreement_id: ID) -> async_graphql::Result<SplitView> {
         let agreement_id = id("agreementId", &agreement_id)?;
-        let allocations = splits::of_agreement(app(ctx).db(), &agreement_id, &scope(ctx, Reading::Split)?)
-            .await
-            .map_err(AppError::from)?;
+        let (scope, _turn) = reader(ctx, Reading::Split).await?;
+        let allocations = splits::of_agreement(app(ctx).db(), &agreement_id, &scope).await.map_err(AppError::from)?;
         Ok(SplitView {
             allocations: allocations.iter().map(AllocationView::from).collect(),
             agreement_id: ID(agreement_id),
