@@ -135,15 +135,9 @@ pub async fn append(
     key: Option<&idempotency::Record>,
 ) -> Result<Option<Checkpoint>, AppendError> {
     let metadata = serde_json::to_string(metadata)?;
+    // The events are this transaction's first write: the projector's horizon relies on a writer taking
+    // the lock on `events` in the same statement that gives it its transaction id.
     let mut tx = db.begin().await?;
-    if let Some(key) = key {
-        if let Err(err) = idempotency::insert(&mut tx, key).await {
-            return Err(match err.as_database_error().is_some_and(|e| e.is_unique_violation()) {
-                true => AppendError::KeyTaken,
-                false => AppendError::Db(DbError::Sql(err)),
-            });
-        }
-    }
     for change in changes {
         for (offset, (event_type, event_version, payload)) in change.events.iter().enumerate() {
             let sequence = i64::try_from(change.after_sequence + offset + 1).unwrap_or(i64::MAX);
@@ -158,6 +152,14 @@ pub async fn append(
                     false => AppendError::Db(DbError::Sql(err)),
                 });
             }
+        }
+    }
+    if let Some(key) = key {
+        if let Err(err) = idempotency::insert(&mut tx, key).await {
+            return Err(match err.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+                true => AppendError::KeyTaken,
+                false => AppendError::Db(DbError::Sql(err)),
+            });
         }
     }
     let mut head = None;

@@ -77,6 +77,42 @@ fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The horizon below which no event can still appear: the oldest transaction that is writing to
+/// `events` now, or, when none is, the next transaction id.
+///
+/// Every writer inserts its events as the first write of its transaction (`append` does), so it
+/// takes the lock on `events` in the statement that gives it its transaction id. A transaction that
+/// could still commit an event below the horizon would therefore hold that lock now and be counted.
+/// Unlike the cluster-wide `pg_snapshot_xmin`, transactions of other databases, readers and the
+/// projector's own view-writing transactions do not hold the horizon back.
+///
+/// `pg_locks` is read once (materialised) for a consistent view of the lock table; the running
+/// transactions' 64-bit ids come from the snapshot taken at the start of this statement, which holds
+/// every writer that started before it (a writer that started after gets an id above `xmax`).
+const PG_HORIZON: &str = "
+WITH locks AS MATERIALIZED (
+    SELECT locktype, database, relation, mode, granted, transactionid, virtualtransaction FROM pg_locks
+), writers AS (
+    SELECT own.transactionid::text::bigint AS xid
+      FROM locks writing
+      JOIN locks own ON own.virtualtransaction = writing.virtualtransaction
+     WHERE writing.locktype = 'relation'
+       AND writing.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND writing.relation = 'events'::regclass
+       AND writing.mode = 'RowExclusiveLock'
+       AND own.locktype = 'transactionid'
+       AND own.mode = 'ExclusiveLock'
+       AND own.granted
+), snapshot AS (
+    SELECT pg_current_snapshot() AS s
+)
+SELECT LEAST(
+           pg_snapshot_xmax(s),
+           (SELECT min(running) FROM pg_snapshot_xip(s) AS running
+             WHERE (running::text::bigint % 4294967296) IN (SELECT xid FROM writers))
+       )::text
+  FROM snapshot";
+
 fn pg_read_after(types: usize) -> String {
     format!(
         "SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id, sequence,
@@ -106,9 +142,9 @@ fn sqlite_read_after(types: usize) -> String {
 
 /// Up to `limit` events of `aggregate_types` after `after`, in commit-safe order, upcast.
 ///
-/// On PostgreSQL the horizon (`pg_snapshot_xmin`) is taken once and bound: every transaction below it
-/// has ended, so the rows below it never change, and the events read and the head scanned to are
-/// taken from the same set of rows even though they are two statements.
+/// On PostgreSQL the horizon ([`PG_HORIZON`]) is taken once and bound: every transaction below it
+/// that could write an event has ended, so the rows below it never change, and the events read and
+/// the head scanned to are taken from the same set of rows even though they are two statements.
 pub async fn read_batch(
     tx: &mut Tx,
     after: Checkpoint,
@@ -117,8 +153,7 @@ pub async fn read_batch(
 ) -> Result<Batch, DbError> {
     let (rows, head): (Vec<EventRow>, Option<(i64, i64)>) = match tx {
         Tx::Postgres(tx) => {
-            let horizon: String =
-                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetch_one(&mut **tx).await?;
+            let horizon: String = sqlx::query_scalar(PG_HORIZON).fetch_one(&mut **tx).await?;
             let sql = pg_read_after(aggregate_types.len());
             let mut query = sqlx::query_as(&sql)
                 .bind(after.transaction_id.to_string())
