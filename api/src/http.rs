@@ -296,7 +296,14 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
     let reachable: Result<i64, sqlx::Error> =
         on_db!(db, pool => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await);
     match reachable {
-        Ok(_) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "store": db.backend() }))),
+        Ok(_) => {
+            // Several servers may share one database; one of them runs the projections.
+            let projections = if state.app.projector().is_active() { "running" } else { "standby" };
+            (
+                StatusCode::OK,
+                Json(serde_json::json!({ "status": "ok", "store": db.backend(), "projections": projections })),
+            )
+        }
         Err(err) => {
             tracing::error!(error = %err, "health check cannot reach the database");
             (

@@ -74,7 +74,15 @@ pub struct Projector {
     stop: watch::Sender<bool>,
     /// The last checkpoint each projection is known to have committed.
     progress: HashMap<&'static str, watch::Sender<Checkpoint>>,
+    /// Whether this process runs the projections now. On PostgreSQL one process of all that share
+    /// the database does (the one holding [`DAEMON_LOCK`]); the others stand by.
+    active: watch::Sender<bool>,
 }
+
+/// The advisory lock the process running the projections holds, per database: with several servers
+/// on one database, one projects and the others stand by, as Marten's async daemon does; when the
+/// holder dies its session ends, the lock is freed and another takes over.
+pub const DAEMON_LOCK: i64 = 0x4b4f_4e53_5052_4f4a;
 
 impl Projector {
     pub fn new(db: Db, projections: Vec<Arc<dyn Projection>>, options: ProjectorOptions) -> Projector {
@@ -87,6 +95,30 @@ impl Projector {
             wake: watch::channel(0).0,
             stop: watch::channel(false).0,
             progress,
+            active: watch::channel(false).0,
+        }
+    }
+
+    /// Whether this process runs the projections now (or stands by for another that does).
+    pub fn is_active(&self) -> bool {
+        *self.active.borrow()
+    }
+
+    /// Publishes the checkpoints other processes committed, so a caller on a standby process sees
+    /// its write applied there too.
+    async fn refresh_progress(&self, names: &[&'static str]) {
+        let rows: Result<Vec<(String, i64, i64)>, sqlx::Error> = crate::on_db!(&self.db, pool => {
+            sqlx::query_as("SELECT projection, transaction_id, position FROM projection_checkpoints").fetch_all(pool).await
+        });
+        match rows {
+            Ok(rows) => {
+                for (name, transaction_id, position) in rows {
+                    if let Some(name) = names.iter().find(|n| **n == name) {
+                        self.publish(name, Tables::Live, Checkpoint { transaction_id, position });
+                    }
+                }
+            }
+            Err(err) => tracing::debug!(error = %err, "could not read the checkpoints"),
         }
     }
 
@@ -224,12 +256,22 @@ impl Projector {
     /// write is stored; only the views lag).
     pub async fn wait_for(&self, target: Checkpoint, aggregate_types: &[&str], timeout: Duration) -> bool {
         self.poke();
+        let names: Vec<&'static str> = self
+            .projections
+            .iter()
+            .filter(|p| p.aggregate_types().iter().any(|t| aggregate_types.contains(t)))
+            .map(|p| p.name())
+            .collect();
         // A write that became readable without a notification (the one before it rolled back) is
-        // picked up within a few milliseconds instead of at the next poll.
+        // picked up within a few milliseconds instead of at the next poll; on a standby process the
+        // progress is the active process's, read from the checkpoints.
         let nudge = async {
             loop {
                 tokio::time::sleep(Duration::from_millis(15)).await;
                 self.poke();
+                if !self.is_active() {
+                    self.refresh_progress(&names).await;
+                }
             }
         };
         let concerned: Vec<_> = self
@@ -261,26 +303,97 @@ impl Projector {
         self.stop.send_replace(true);
     }
 
-    /// Runs a loop per projection (and a LISTEN task on PostgreSQL) until [`shutdown`](Self::shutdown).
+    /// Runs the projections until [`shutdown`](Self::shutdown): on SQLite a loop per projection at
+    /// once; on PostgreSQL a LISTEN task and a daemon that runs the loops while this process holds
+    /// [`DAEMON_LOCK`], and stands by while another process does.
     pub fn spawn(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
         let mut handles = Vec::new();
-        if let Db::Postgres(pool) = &self.db {
-            let pool = pool.clone();
-            let this = Arc::clone(self);
-            handles.push(tokio::spawn(async move { this.listen(pool).await }));
-        }
-        for projection in self.projections.clone() {
-            let this = Arc::clone(self);
-            handles.push(tokio::spawn(async move { this.run_loop(projection).await }));
+        match &self.db {
+            Db::Postgres(pool) => {
+                let (listen, daemon) = (Arc::clone(self), Arc::clone(self));
+                let pool = pool.clone();
+                let options = pool.connect_options().as_ref().clone();
+                handles.push(tokio::spawn(async move { listen.listen(pool).await }));
+                handles.push(tokio::spawn(async move { daemon.daemon(options).await }));
+            }
+            Db::Sqlite(_) => {
+                self.active.send_replace(true);
+                let (term, _) = watch::channel(false);
+                for projection in self.projections.clone() {
+                    let (this, term) = (Arc::clone(self), term.subscribe());
+                    handles.push(tokio::spawn(async move { this.run_loop(projection, term).await }));
+                }
+                // The loops end with `stop`; the sender lives as long as they might look at it.
+                std::mem::forget(term);
+            }
         }
         handles
     }
 
-    async fn run_loop(&self, projection: Arc<dyn Projection>) {
+    /// Contends for [`DAEMON_LOCK`] on a connection of its own; while it holds the lock (and the
+    /// connection answers) it runs the projection loops.
+    async fn daemon(self: Arc<Self>, options: sqlx::postgres::PgConnectOptions) {
+        use sqlx::Connection;
+        let standby = Duration::from_secs(1);
+        let mut stop = self.stop.subscribe();
+        while !*stop.borrow_and_update() {
+            let mut connection = match sqlx::PgConnection::connect_with(&options).await {
+                Ok(connection) => connection,
+                Err(err) => {
+                    tracing::warn!(error = %err, "the projection daemon cannot reach the database; retrying");
+                    tokio::select! { _ = stop.changed() => {}, _ = tokio::time::sleep(standby) => {} }
+                    continue;
+                }
+            };
+            let acquired: Result<bool, sqlx::Error> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(DAEMON_LOCK)
+                .fetch_one(&mut connection)
+                .await;
+            if !matches!(acquired, Ok(true)) {
+                let _ = connection.close().await;
+                tokio::select! { _ = stop.changed() => {}, _ = tokio::time::sleep(standby) => {} }
+                continue;
+            }
+            tracing::info!("this process runs the projections");
+            self.active.send_replace(true);
+            let (term, _) = watch::channel(false);
+            let loops: Vec<_> = self
+                .projections
+                .clone()
+                .into_iter()
+                .map(|projection| {
+                    let (this, term) = (Arc::clone(&self), term.subscribe());
+                    tokio::spawn(async move { this.run_loop(projection, term).await })
+                })
+                .collect();
+            // Hold the lock while its session lives; a lost session means another process may have
+            // taken over, so the loops end.
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tokio::time::sleep(standby) => {}
+                }
+                if sqlx::query("SELECT 1").execute(&mut connection).await.is_err() {
+                    tracing::warn!("lost the session holding the projection lock; standing by");
+                    break;
+                }
+            }
+            term.send_replace(true);
+            for handle in loops {
+                let _ = handle.await;
+            }
+            self.active.send_replace(false);
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(DAEMON_LOCK).execute(&mut connection).await;
+            let _ = connection.close().await;
+        }
+    }
+
+    /// Applies batches of one projection until the process stops or `term` ends this process's turn.
+    async fn run_loop(&self, projection: Arc<dyn Projection>, mut term: watch::Receiver<bool>) {
         let mut wake = self.wake.subscribe();
         let mut stop = self.stop.subscribe();
         let mut failures = 0u32;
-        while !*stop.borrow_and_update() {
+        while !*stop.borrow_and_update() && !*term.borrow_and_update() {
             match self.run_batch(projection.as_ref(), Tables::Live).await {
                 Ok(0) => failures = 0,
                 Ok(_) => {
@@ -299,6 +412,7 @@ impl Projector {
                     );
                     tokio::select! {
                         _ = stop.changed() => {}
+                        _ = term.changed() => {}
                         _ = tokio::time::sleep(pause) => {}
                     }
                     continue;
@@ -307,6 +421,7 @@ impl Projector {
             tokio::select! {
                 _ = wake.changed() => {}
                 _ = stop.changed() => {}
+                _ = term.changed() => {}
                 _ = tokio::time::sleep(self.options.poll_interval) => {}
             }
         }

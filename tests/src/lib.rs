@@ -95,6 +95,14 @@ impl TestDb {
         .unwrap_or_else(|e| panic!("cannot reopen the test database: {e}"))
     }
 
+    /// The URL another process connects to this database with (PostgreSQL only).
+    pub fn url(&self) -> Option<&str> {
+        match &self.location {
+            Location::Postgres { url, .. } => Some(url),
+            Location::Sqlite { .. } => None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.location, Location::Postgres { .. })
     }

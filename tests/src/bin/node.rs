@@ -1,0 +1,36 @@
+//! One Konsortium server process for the multi-node tests: serves on a free port of 127.0.0.1 and
+//! prints `listening ADDR` on stdout once it does. Reads DATABASE_URL and KONSORTIUM_JWT_SECRET.
+
+use konsortium_api::app::App;
+use konsortium_api::auth::Keys;
+use konsortium_api::server;
+use konsortium_projections::{Db, ProjectorOptions};
+use std::io::Write;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let url = std::env::var("DATABASE_URL")?;
+    let keys = Keys::from_secret(std::env::var("KONSORTIUM_JWT_SECRET")?.as_bytes())?;
+    let db = Db::connect(Some(&url)).await?;
+    let app = App::open_with(db, ProjectorOptions::default(), keys).await.map_err(|e| e.into_boxed())?;
+    let running = server::start(app, "127.0.0.1:0").await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening {}", running.addr)?;
+    out.flush()?;
+    drop(out);
+    tokio::signal::ctrl_c().await?;
+    running.stop().await;
+    Ok(())
+}
