@@ -128,6 +128,8 @@ pub struct App {
 
 struct Inner {
     db: Db,
+    /// Where queries read the views: a read replica when one is configured, else `db`.
+    reads: Option<Db>,
     keys: Keys,
     projector: Arc<Projector>,
     members: AggregateStore<Member>,
@@ -165,6 +167,7 @@ impl App {
                 reports: AggregateStore::new(&db),
                 projector,
                 db,
+                reads: None,
                 keys,
             }),
         })
@@ -177,6 +180,21 @@ impl App {
 
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// Serves queries from a read replica of the database; commands, the projector and the waits
+    /// of read-your-writes stay on the primary. Call before the app is shared.
+    pub fn with_read_replica(mut self, replica: Db) -> App {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.reads = Some(replica),
+            None => tracing::warn!("the app is shared already; queries stay on the primary"),
+        }
+        self
+    }
+
+    /// The database queries read the views from.
+    pub fn reads(&self) -> &Db {
+        self.inner.reads.as_ref().unwrap_or(&self.inner.db)
     }
 
     /// The key tokens are signed and checked with.

@@ -54,6 +54,9 @@ enum Command {
             value_parser = clap::value_parser!(u64).range(1..=3600)
         )]
         request_timeout_secs: u64,
+        /// A read replica (postgres://…) to serve queries from; commands stay on DATABASE_URL.
+        #[arg(long, env = "KONSORTIUM_READ_DATABASE_URL")]
+        read_database_url: Option<String>,
     },
     /// Apply the database migrations and exit.
     Migrate,
@@ -180,7 +183,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             db.migrate().await?;
             tracing::info!(store = db.backend(), "database is up to date");
         }
-        Command::Serve { bind, demo, cors_origins, request_timeout_secs } => {
+        Command::Serve { bind, demo, cors_origins, request_timeout_secs, read_database_url } => {
             let settings = HttpSettings {
                 cors_origins,
                 request_timeout: Duration::from_secs(request_timeout_secs),
@@ -188,7 +191,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             };
             settings.check()?;
             let db = Db::connect(database_url).await?;
-            let app = App::open_with(db, ProjectorOptions::default(), keys()?).await.map_err(AppError::into_boxed)?;
+            let mut app =
+                App::open_with(db, ProjectorOptions::default(), keys()?).await.map_err(AppError::into_boxed)?;
+            if let Some(replica) = read_database_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                app = app.with_read_replica(Db::connect(Some(replica)).await?);
+                tracing::info!("queries read from the replica");
+            }
             let running = server::start_with(app, &bind, &settings).await?;
             if demo {
                 if demo::load(running.app()).await.map_err(AppError::into_boxed)? {

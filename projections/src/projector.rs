@@ -178,11 +178,35 @@ impl Projector {
     /// Applies one batch to one copy of a projection; returns how many events it applied. Also
     /// advances the checkpoint over events of other types when there are none of its own to apply.
     pub async fn run_batch(&self, projection: &dyn Projection, tables: Tables) -> Result<usize, ProjectorError> {
+        self.run_batch_of(projection, tables, self.options.batch_size).await
+    }
+
+    /// Like [`run_batch`](Self::run_batch) with up to `limit` events: a rebuild reads larger batches.
+    pub async fn run_batch_of(
+        &self,
+        projection: &dyn Projection,
+        tables: Tables,
+        limit: i64,
+    ) -> Result<usize, ProjectorError> {
         let in_batch = |source: DbError| ProjectorError::Batch {
             projection: projection.name().to_string(),
             source: Box::new(source),
         };
         let checkpoint_name = tables.checkpoint(projection.name());
+        if let Db::Sqlite(pool) = &self.db {
+            // SQLite has one writer: an idle loop must not take the write lock just to find nothing.
+            let idle: Option<(i64, bool)> = sqlx::query_as(
+                "SELECT c.position, NOT EXISTS (SELECT 1 FROM events WHERE position > c.position)
+                   FROM projection_checkpoints c WHERE c.projection = $1",
+            )
+            .bind(&checkpoint_name)
+            .fetch_optional(pool)
+            .await?;
+            if let Some((position, true)) = idle {
+                self.publish(projection.name(), tables, Checkpoint { transaction_id: 0, position });
+                return Ok(0);
+            }
+        }
         let mut tx = self.db.begin().await?;
         if let Tx::Postgres(_) = tx {
             // Views are derived: a crash may lose the last batches' commit, but never the rows without
@@ -191,17 +215,14 @@ impl Projector {
             tx.execute("SET LOCAL synchronous_commit = off").await?;
         }
         let checkpoint = lock_checkpoint(&mut tx, &checkpoint_name).await?;
-        let batch = event_log::read_batch(&mut tx, checkpoint, projection.aggregate_types(), self.options.batch_size)
-            .await
-            .map_err(in_batch)?;
+        let batch =
+            event_log::read_batch(&mut tx, checkpoint, projection.aggregate_types(), limit).await.map_err(in_batch)?;
         if batch.reached <= checkpoint {
             drop(tx);
             self.publish(projection.name(), tables, checkpoint);
             return Ok(0);
         }
-        for event in &batch.events {
-            projection.apply(&mut tx, tables, event).await.map_err(in_batch)?;
-        }
+        projection.apply_batch(&mut tx, tables, &batch.events).await.map_err(in_batch)?;
         if !batch.events.is_empty() && self.fault.as_ref().is_some_and(|fault| fault(projection.name(), batch.reached))
         {
             return Err(ProjectorError::InjectedFault(projection.name().to_string()));

@@ -11,6 +11,10 @@ use crate::projection::{Projection, Tables};
 use crate::projector::{lock_checkpoint, prepare_copy, store_checkpoint_with, Projector, ProjectorError};
 use std::time::{Duration, Instant};
 
+/// Events per transaction while a copy fills: large, since nobody reads the copy yet and each batch
+/// costs a few round trips whatever its size.
+const REBUILD_BATCH: i64 = 5_000;
+
 /// Progress of one projection's replay, for a progress bar.
 #[derive(Debug, Clone, Copy)]
 pub struct RebuildProgress {
@@ -69,7 +73,7 @@ pub(crate) async fn rebuild_one(
     let mut applied = 0u64;
     on_progress(projection.name(), RebuildProgress { applied, total });
     loop {
-        let batch = projector.run_batch(projection, Tables::Rebuild).await?;
+        let batch = projector.run_batch_of(projection, Tables::Rebuild, REBUILD_BATCH).await?;
         if batch == 0 {
             break;
         }
@@ -103,9 +107,7 @@ async fn swap_in(db: &Db, projection: &dyn Projection) -> Result<u64, ProjectorE
         if batch.reached <= checkpoint {
             break;
         }
-        for event in &batch.events {
-            projection.apply(&mut tx, Tables::Rebuild, event).await?;
-        }
+        projection.apply_batch(&mut tx, Tables::Rebuild, &batch.events).await?;
         applied += batch.events.len() as u64;
         checkpoint = batch.reached;
     }

@@ -289,7 +289,7 @@ impl AgreementQuery {
     async fn agreement(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AgreementView>> {
         let id = self::id("id", &id)?;
         let (scope, _turn) = reader(ctx, Reading::Agreements).await?;
-        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
+        let found = view::get(app(ctx).reads(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.and_then(|row| AgreementView::new(row.id, row.state)))
     }
 
@@ -311,7 +311,7 @@ impl AgreementQuery {
             buyer_org_number: buyer_org_number.map(|org| org_number("buyerOrgNumber", &org)).transpose()?,
             kind: kind.map(Into::into),
         };
-        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
         Ok(connection(rows, &page, |row| row.cursor(), |row| AgreementView::new(row.id, row.state)))
     }
 }

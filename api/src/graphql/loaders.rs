@@ -27,7 +27,7 @@ impl Loader<String> for MemberLoader {
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, MemberView>, Self::Error> {
         // The rows asking are in the caller's scope already; what they point at is shown with them.
-        let rows = members::by_ids(self.app.db(), ids, &Scope::All).await.map_err(AppError::from)?;
+        let rows = members::by_ids(self.app.reads(), ids, &Scope::All).await.map_err(AppError::from)?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), MemberView::new(row.id, row.state))).collect())
     }
 }
@@ -48,7 +48,7 @@ impl Loader<String> for AgreementLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, AgreementView>, Self::Error> {
-        let rows = agreements::by_ids(self.app.db(), ids, &Scope::All).await.map_err(AppError::from)?;
+        let rows = agreements::by_ids(self.app.reads(), ids, &Scope::All).await.map_err(AppError::from)?;
         Ok(rows
             .into_iter()
             .filter_map(|row| AgreementView::new(row.id.clone(), row.state).map(|view| (row.id, view)))

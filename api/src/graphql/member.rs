@@ -101,14 +101,14 @@ impl MemberQuery {
         let page = page(first, after.as_deref())?;
         let (scope, _turn) = reader(ctx, Reading::Members).await?;
         let filter = MemberFilter { scope, category: category.map(Into::into) };
-        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
         Ok(connection(rows, &page, |row| row.cursor(), |row| Some(MemberView::new(row.id, row.state))))
     }
 
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<MemberView>> {
         let id = self::id("id", &id)?;
         let (scope, _turn) = reader(ctx, Reading::Members).await?;
-        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
+        let found = view::get(app(ctx).reads(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.map(|row| MemberView::new(row.id, row.state)))
     }
 }

@@ -126,7 +126,7 @@ impl PlaceQuery {
     async fn place(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PlaceView>> {
         let id = self::id("id", &id)?;
         let (scope, _turn) = reader(ctx, Reading::Places).await?;
-        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
+        let found = view::get(app(ctx).reads(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.map(|row| PlaceView::new(row.id, &row.state)))
     }
 
@@ -148,7 +148,7 @@ impl PlaceQuery {
             agreement_id: agreement_id.map(|a| id("agreementId", &a)).transpose()?,
             member_id: member_id.map(|m| id("memberId", &m)).transpose()?,
         };
-        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
         Ok(connection(rows, &page, |row| row.cursor(), |row| Some(PlaceView::new(row.id, &row.state))))
     }
 }

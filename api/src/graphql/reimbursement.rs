@@ -227,7 +227,7 @@ impl ReportQuery {
         let (agreement_id, member_id) = (id("agreementId", &agreement_id)?, id("memberId", &member_id)?);
         let id = report_id(&agreement_id, &member_id, self::month("month", &month)?);
         let (scope, _turn) = reader(ctx, Reading::Reports).await?;
-        let found = view::get(app(ctx).db(), &id, &scope).await.map_err(AppError::from)?;
+        let found = view::get(app(ctx).reads(), &id, &scope).await.map_err(AppError::from)?;
         Ok(found.and_then(|row| ReportView::new(row.id, row.state)))
     }
 
@@ -254,7 +254,7 @@ impl ReportQuery {
             month: month.map(|m| self::month("month", &m)).transpose()?,
             status: status.map(Into::into),
         };
-        let rows = view::page(app(ctx).db(), &filter, &page).await.map_err(AppError::from)?;
+        let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
         Ok(connection(rows, &page, |row| row.cursor(), |row| ReportView::new(row.id, row.state)))
     }
 }

@@ -103,7 +103,8 @@ impl SplitQuery {
     async fn split(&self, ctx: &Context<'_>, agreement_id: ID) -> async_graphql::Result<SplitView> {
         let agreement_id = id("agreementId", &agreement_id)?;
         let (scope, _turn) = reader(ctx, Reading::Split).await?;
-        let allocations = splits::of_agreement(app(ctx).db(), &agreement_id, &scope).await.map_err(AppError::from)?;
+        let allocations =
+            splits::of_agreement(app(ctx).reads(), &agreement_id, &scope).await.map_err(AppError::from)?;
         Ok(SplitView {
             allocations: allocations.iter().map(AllocationView::from).collect(),
             agreement_id: ID(agreement_id),
