@@ -212,7 +212,7 @@ async fn database_limit(bench: &BenchDb, clients: u32, window: Duration) -> Resu
                         while Instant::now() < deadline {
                             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                             sqlx::query("INSERT INTO bench_events VALUES ('Member', $1, 1, 'MemberRegistered', '2.0', $2, '{}')")
-                                .bind(format!("{c}-{n}"))
+                                .bind(format!("{clients}-{c}-{n}"))
                                 .bind("{\"MemberRegistered\":{\"name\":\"Returbutiken Fyndet\"}}")
                                 .execute(&mut *tx)
                                 .await?;
