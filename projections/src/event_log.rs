@@ -6,7 +6,7 @@
 //! `(transaction_id, position)` order: nothing can later appear before a row already read.
 //! On SQLite one writer commits at a time, so `position` alone is that order.
 
-use crate::db::{DbError, Tx, UndecodableEvent};
+use crate::db::{Db, DbError, Tx, UndecodableEvent};
 use cqrs_es::persist::{EventUpcaster, SemanticVersionEventUpcaster, SerializedEvent};
 use serde::Serialize;
 use serde_json::Value;
@@ -138,6 +138,40 @@ fn sqlite_read_after(types: usize) -> String {
           LIMIT $2",
         placeholders(3, types)
     )
+}
+
+/// Whether any event of `aggregate_types` was stored after `after` (readable yet or not): a cheap
+/// look before a batch, so a projection woken by another type's write does not open a transaction.
+pub async fn any_after(db: &Db, after: Checkpoint, aggregate_types: &[&str]) -> Result<bool, DbError> {
+    if aggregate_types.is_empty() {
+        return Ok(false);
+    }
+    let found: bool = match db {
+        Db::Postgres(pool) => {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type IN ({})
+                                  AND (transaction_id, position) > ($1::text::xid8, $2))",
+                placeholders(3, aggregate_types.len())
+            );
+            let mut query = sqlx::query_scalar(&sql).bind(after.transaction_id.to_string()).bind(after.position);
+            for aggregate_type in aggregate_types {
+                query = query.bind(*aggregate_type);
+            }
+            query.fetch_one(pool).await?
+        }
+        Db::Sqlite(pool) => {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type IN ({}) AND position > $1)",
+                placeholders(2, aggregate_types.len())
+            );
+            let mut query = sqlx::query_scalar(&sql).bind(after.position);
+            for aggregate_type in aggregate_types {
+                query = query.bind(*aggregate_type);
+            }
+            query.fetch_one(pool).await?
+        }
+    };
+    Ok(found)
 }
 
 /// Up to `limit` events of `aggregate_types` after `after`, in commit-safe order, upcast.

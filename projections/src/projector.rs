@@ -414,7 +414,17 @@ impl Projector {
         let mut wake = self.wake.subscribe();
         let mut stop = self.stop.subscribe();
         let mut failures = 0u32;
+        let mut last_full = std::time::Instant::now();
         while !*stop.borrow_and_update() && !*term.borrow_and_update() {
+            // Woken by a write, a projection looks first whether the write is of its types; once a
+            // poll interval it runs a batch anyway, which carries its checkpoint over the other
+            // types' events.
+            let due = last_full.elapsed() >= self.options.poll_interval;
+            if !due && failures == 0 && !self.has_own_events(projection.as_ref()).await {
+                self.idle(&mut wake, &mut stop, &mut term).await;
+                continue;
+            }
+            last_full = std::time::Instant::now();
             match self.run_batch(projection.as_ref(), Tables::Live).await {
                 Ok(0) => failures = 0,
                 Ok(_) => {
@@ -439,13 +449,30 @@ impl Projector {
                     continue;
                 }
             }
-            tokio::select! {
-                _ = wake.changed() => {}
-                _ = stop.changed() => {}
-                _ = term.changed() => {}
-                _ = tokio::time::sleep(self.options.poll_interval) => {}
-            }
+            self.idle(&mut wake, &mut stop, &mut term).await;
         }
+    }
+
+    /// Waits for a write, the end, or the poll interval.
+    async fn idle(
+        &self,
+        wake: &mut watch::Receiver<u64>,
+        stop: &mut watch::Receiver<bool>,
+        term: &mut watch::Receiver<bool>,
+    ) {
+        tokio::select! {
+            _ = wake.changed() => {}
+            _ = stop.changed() => {}
+            _ = term.changed() => {}
+            _ = tokio::time::sleep(self.options.poll_interval) => {}
+        }
+    }
+
+    /// Whether events of the projection's types arrived after what it last committed here.
+    async fn has_own_events(&self, projection: &dyn Projection) -> bool {
+        let Some(progress) = self.progress.get(projection.name()) else { return true };
+        let after = *progress.borrow();
+        event_log::any_after(&self.db, after, projection.aggregate_types()).await.unwrap_or(true)
     }
 
     async fn listen(&self, pool: sqlx::PgPool) {
