@@ -12,6 +12,7 @@
 //! - GraphQL mutations over HTTP (`registerMember`, keep-alive) at 1 and 16 clients, and the ratio;
 //! - mutation latency p50/p99 at 1 client, also while another database on the same cluster holds a
 //!   transaction open (PostgreSQL);
+//! - list queries at a steady 200 requests/s: p50/p99;
 //! - a full rebuild in events/s against reading the same rows in commit order;
 //! - the peak resident memory of the process.
 
@@ -143,6 +144,14 @@ async fn run(args: Args) -> Result<(), Error> {
     }
     let events = count_events(&bench.db).await?;
     println!("workload: {events} events in the log after {:.1} s", workload_started.elapsed().as_secs_f64());
+
+    let queries = queries_at_rate(&target, 200, window).await?;
+    println!(
+        "queries at 200/s (agreements, monthlyReports, members; {} answered): p50 {:.1} ms, p99 {:.1} ms",
+        queries.count,
+        queries.percentile(50.0),
+        queries.percentile(99.0)
+    );
 
     let read = read_in_commit_order(&bench).await?;
     let started = Instant::now();
@@ -295,6 +304,47 @@ async fn mutations(target: &Arc<Target>, clients: u32, window: Duration) -> Resu
     let elapsed = started.elapsed();
     latencies_ms.sort_by(f64::total_cmp);
     Ok(Run { count: latencies_ms.len(), elapsed, latencies_ms })
+}
+
+/// List queries sent at a fixed rate (not as fast as possible), each answer checked, for latency
+/// under a steady load.
+async fn queries_at_rate(target: &Arc<Target>, per_second: u32, window: Duration) -> Result<Run, Error> {
+    const QUERIES: [&str; 3] = [
+        "{ agreements(first: 50) { totalCount nodes { id title rates { asfOre } } } }",
+        "{ monthlyReports(first: 50) { totalCount nodes { id totalOre status } } }",
+        "{ members(first: 50) { totalCount nodes { id name } } }",
+    ];
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second);
+    let mut requests = Vec::new();
+    let mut n = 0usize;
+    while started.elapsed() < window {
+        tick.tick().await;
+        let (client, target, query) = (client.clone(), Arc::clone(target), QUERIES[n % QUERIES.len()]);
+        n += 1;
+        requests.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let answer: serde_json::Value = client
+                .post(&target.url)
+                .bearer_auth(&target.token)
+                .json(&json!({ "query": query }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            if answer.get("errors").is_some() {
+                return Err(format!("a query failed: {answer}").into());
+            }
+            Ok::<f64, Error>(sent.elapsed().as_secs_f64() * 1_000.0)
+        }));
+    }
+    let mut latencies_ms = Vec::new();
+    for request in requests {
+        latencies_ms.push(request.await??);
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(Run { count: latencies_ms.len(), elapsed: started.elapsed(), latencies_ms })
 }
 
 /// A transaction held open in another database of the cluster: it holds back the oldest running
