@@ -15,7 +15,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use konsortium_projections::event_log::{self, upcasters, Checkpoint};
-use konsortium_projections::{Db, DbError, Tx};
+use konsortium_projections::{on_tx, Db, DbError, Tx};
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
@@ -179,37 +179,27 @@ async fn insert(
     payload: &str,
     metadata: &str,
 ) -> Result<(), sqlx::Error> {
-    match tx {
-        Tx::Postgres(tx) => {
-            sqlx::query(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-                 VALUES ($1, $2, $3, $4, $5, $6::json, $7::json)",
-            )
-            .bind(change.aggregate_type)
-            .bind(&change.aggregate_id)
-            .bind(sequence)
-            .bind(event_type)
-            .bind(event_version)
-            .bind(payload)
-            .bind(metadata)
-            .execute(&mut **tx)
-            .await?;
+    // PostgreSQL stores payload and metadata as json; SQLite as text.
+    let sql = match tx {
+        Tx::Postgres(_) => {
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6::json, $7::json)"
         }
-        Tx::Sqlite(tx) => {
-            sqlx::query(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(change.aggregate_type)
-            .bind(&change.aggregate_id)
-            .bind(sequence)
-            .bind(event_type)
-            .bind(event_version)
-            .bind(payload)
-            .bind(metadata)
-            .execute(&mut **tx)
-            .await?;
+        Tx::Sqlite(_) => {
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
         }
-    }
+    };
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(change.aggregate_type)
+        .bind(&change.aggregate_id)
+        .bind(sequence)
+        .bind(event_type)
+        .bind(event_version)
+        .bind(payload)
+        .bind(metadata)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }

@@ -1,17 +1,8 @@
 //! Splitting agreements, filling places and reporting months, over HTTP/GraphQL on both stores.
 
+use konsortium_tests::tour::member;
 use konsortium_tests::{both_stores, error_code, event_count, TestApp, TestDb};
 use serde_json::{json, Value};
-
-async fn member(server: &TestApp, name: &str, org: &str, category: &str, share: &str) -> String {
-    let data = server
-        .ok(
-            "mutation($m: RegisterMemberInput!) { registerMember(input: $m) { id } }",
-            json!({ "m": { "name": name, "orgNumber": org, "category": category, "targetGroupSharePercent": share, "joinedOn": "2024-01-01" } }),
-        )
-        .await;
-    data["registerMember"]["id"].as_str().unwrap_or_default().to_string()
-}
 
 /// Östersund's reserved agreement: 13 places, 6 000 kr per month, 12 000 kr employed, 5 % commission.
 async fn ostersund(server: &TestApp) -> String {
