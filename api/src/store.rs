@@ -67,6 +67,11 @@ impl Pending {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
+
+    /// How many events the decision produced.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
 }
 
 impl<A> AggregateStore<A>
@@ -117,6 +122,12 @@ where
             Pending { aggregate_type: A::TYPE, aggregate_id: self.id.clone(), after_sequence: self.sequence, events };
         self.sequence += pending.events.len();
         Ok(pending)
+    }
+
+    /// An aggregate with no events yet, decided on in memory (a data set generator writes many at
+    /// once without reading them back).
+    pub fn fresh(id: &str) -> Loaded<A> {
+        Loaded { id: id.to_string(), state: A::default(), sequence: 0 }
     }
 
     /// Whether the aggregate has ever recorded an event.

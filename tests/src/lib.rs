@@ -5,6 +5,7 @@
 //! fails the test: database tests are never skipped.
 
 pub mod ledger;
+pub mod national;
 pub mod tour;
 pub mod workload;
 

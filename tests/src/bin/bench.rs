@@ -21,6 +21,7 @@ use konsortium_api::app::App;
 use konsortium_api::auth::{principal, Role};
 use konsortium_api::server;
 use konsortium_projections::{on_db, rebuild, Db, ProjectorOptions};
+use konsortium_tests::national;
 use konsortium_tests::workload::{org_number, Workload};
 use serde_json::json;
 use std::process::{Command, ExitCode};
@@ -49,6 +50,10 @@ struct Args {
     writers: u32,
     #[arg(long, default_value_t = 2_500)]
     steps: u32,
+    /// Replay and query the national synthetic data set (290 buyers, 400 members, 12 000 places,
+    /// ten years of reports) instead of the random workload.
+    #[arg(long)]
+    national: bool,
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -133,14 +138,24 @@ async fn run(args: Args) -> Result<(), Error> {
     }
 
     let workload_started = Instant::now();
-    let tasks: Vec<_> = (0..args.writers)
-        .map(|w| {
-            let db = bench.db.clone();
-            tokio::spawn(async move { Workload::new(&db, 500 + w, 77 + u64::from(w)).run(args.steps).await })
+    if args.national {
+        let written = national::generate(&bench.db, national::Scale::national(), &|stage, events| {
+            tracing::warn!(stage, events, "national data set");
         })
-        .collect();
-    for task in tasks {
-        task.await?;
+        .await
+        .map_err(|e| e.into_boxed())?;
+        println!("national data set: {written} events written in {:.1} s", workload_started.elapsed().as_secs_f64());
+        running.app().projector().catch_up().await?;
+    } else {
+        let tasks: Vec<_> = (0..args.writers)
+            .map(|w| {
+                let db = bench.db.clone();
+                tokio::spawn(async move { Workload::new(&db, 500 + w, 77 + u64::from(w)).run(args.steps).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await?;
+        }
     }
     let events = count_events(&bench.db).await?;
     println!("workload: {events} events in the log after {:.1} s", workload_started.elapsed().as_secs_f64());
