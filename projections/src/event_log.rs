@@ -113,6 +113,9 @@ SELECT LEAST(
        )::text
   FROM snapshot";
 
+/// Orders by the columns of `events`, qualified: the select list turns `transaction_id` into a
+/// bigint of the same name, and an unqualified `ORDER BY transaction_id` would sort by that
+/// expression, which no index serves (a full scan and sort of the log per batch).
 fn pg_read_after(types: usize) -> String {
     format!(
         "SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id, sequence,
@@ -121,7 +124,7 @@ fn pg_read_after(types: usize) -> String {
           WHERE aggregate_type IN ({})
             AND (transaction_id, position) > ($1::text::xid8, $2)
             AND transaction_id < $3::text::xid8
-          ORDER BY transaction_id, position
+          ORDER BY events.transaction_id, events.position
           LIMIT $4",
         placeholders(5, types)
     )
@@ -207,7 +210,7 @@ pub async fn read_batch(
                     sqlx::query_as(
                         "SELECT transaction_id::text::bigint, position FROM events
                           WHERE transaction_id < $1::text::xid8
-                          ORDER BY transaction_id DESC, position DESC LIMIT 1",
+                          ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1",
                     )
                     .bind(&horizon)
                     .fetch_optional(&mut **tx)
@@ -346,7 +349,7 @@ pub async fn head(tx: &mut Tx) -> Result<Option<Checkpoint>, DbError> {
     let row: Option<(i64, i64)> = match tx {
         Tx::Postgres(tx) => {
             sqlx::query_as(
-                "SELECT transaction_id::text::bigint, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
+                "SELECT transaction_id::text::bigint, position FROM events ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1",
             )
             .fetch_optional(&mut **tx)
             .await?
