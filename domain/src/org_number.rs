@@ -73,8 +73,9 @@ fn could_be_an_organisation(values: &[u8; 10]) -> bool {
     month >= 20 || ((1..=12).contains(&month) && ((1..=31).contains(&day) || (61..=91).contains(&day)))
 }
 
-/// `values` are single digits, so no sum can overflow.
-fn luhn_valid(values: &[u8; 10]) -> bool {
+/// The Luhn check of Swedish organisation and personal identity numbers (the same algorithm for
+/// both); `values` are single digits, so no sum can overflow.
+pub(crate) fn luhn_valid(values: &[u8; 10]) -> bool {
     let sum: u32 = values
         .iter()
         .map(|&d| u32::from(d))

@@ -78,14 +78,10 @@ fn birth_date(digits: &str) -> Option<Date> {
     Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
 }
 
+/// The last ten digits pass the Luhn check organisation numbers use too.
 fn luhn_valid(ten: &str) -> bool {
-    let sum: u32 = ten
-        .bytes()
-        .map(|b| u32::from(b.wrapping_sub(b'0')))
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { (d * 2) / 10 + (d * 2) % 10 } else { d })
-        .sum();
-    ten.len() == 10 && sum.is_multiple_of(10)
+    let digits: Option<Vec<u8>> = ten.bytes().map(|b| b.is_ascii_digit().then(|| b - b'0')).collect();
+    digits.and_then(|d| <[u8; 10]>::try_from(d).ok()).is_some_and(|d| crate::org_number::luhn_valid(&d))
 }
 
 /// Shows the birth date only: a personnummer does not belong in a log line.
