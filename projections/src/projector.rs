@@ -295,12 +295,7 @@ impl Projector {
                 }
             }
         };
-        let concerned: Vec<_> = self
-            .projections
-            .iter()
-            .filter(|p| p.aggregate_types().iter().any(|t| aggregate_types.contains(t)))
-            .filter_map(|p| self.progress.get(p.name()))
-            .collect();
+        let concerned: Vec<_> = names.iter().filter_map(|name| self.progress.get(name)).collect();
         let all = async {
             for progress in concerned {
                 let mut rx = progress.subscribe();
