@@ -14,12 +14,9 @@ pub async fn register_agreement(
     terms: AgreementTerms,
 ) -> Result<(String, FrameworkAgreement), AppError> {
     access::staff(actor)?;
-    // A retry with the same idempotency key must find the first id, so the key's answer is looked
-    // up before a new id is made.
+    // The id is new for every request, so it stays out of the fingerprint: a retry with the same
+    // idempotency key replays the first answer, with the first id, before this one is used.
     let attempt = app.attempt(actor, "register_agreement", &terms);
-    if let Some(answer) = attempt.replay().await? {
-        return Ok(answer);
-    }
     let id = uuid::Uuid::new_v4().to_string();
     app.retrying(|| async {
         if let Some(answer) = attempt.replay().await? {
