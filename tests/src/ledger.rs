@@ -81,9 +81,15 @@ pub async fn table_rows(db: &Db, table: &str, columns: &[&str]) -> Vec<String> {
 
 /// The ledger, then every view of this release, row by row.
 pub async fn all_views(db: &Db) -> Vec<Vec<String>> {
-    use konsortium_projections::views;
     let mut rows = vec![table_rows(db, LEDGER_TABLE, &["position", "aggregate_id", "sequence"]).await];
-    for (table, columns) in views::tables() {
+    rows.extend(view_rows(db).await);
+    rows
+}
+
+/// Every view of this release, row by row, to show a call changed none or a rebuild equals it.
+pub async fn view_rows(db: &Db) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (table, columns) in konsortium_projections::views::tables() {
         rows.push(table_rows(db, table, &columns).await);
     }
     rows

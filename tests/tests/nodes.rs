@@ -5,7 +5,7 @@
 
 use konsortium_api::auth::{principal, Keys, Role};
 use konsortium_projections::{rebuild, views, Projector};
-use konsortium_tests::ledger::table_rows;
+use konsortium_tests::ledger::view_rows;
 use konsortium_tests::workload::org_number;
 use konsortium_tests::{test_options, TestDb};
 use serde_json::{json, Value};
@@ -111,14 +111,6 @@ async fn write_and_read_everywhere(client: &reqwest::Client, writer: &Node, all:
     }
 }
 
-async fn views_now(db: &TestDb) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for (table, columns) in views::tables() {
-        rows.push(table_rows(&db.db, table, &columns).await);
-    }
-    rows
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_one_database_and_survive_losing_the_one_that_projects() {
     let db = TestDb::postgres().await;
@@ -158,10 +150,10 @@ async fn three_nodes_share_one_database_and_survive_losing_the_one_that_projects
     let projector = Arc::new(Projector::new(db.db.clone(), views::all(), test_options()));
     projector.prepare().await.unwrap_or_else(|e| panic!("{e}"));
     projector.catch_up().await.unwrap_or_else(|e| panic!("{e}"));
-    let live = views_now(&db).await;
+    let live = view_rows(&db.db).await;
     let members = &live[views::tables().iter().position(|(t, _)| *t == "view_members").unwrap_or(0)];
     assert_eq!(members.len(), n as usize);
     rebuild::rebuild(&projector, None, &|_, _| {}).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(views_now(&db).await, live, "the views differ from a replay of the log");
+    assert_eq!(view_rows(&db.db).await, live, "the views differ from a replay of the log");
     db.remove().await;
 }

@@ -4,8 +4,7 @@
 //! rule of the domain, such as filling a place twice).
 
 use konsortium_api::auth::Role;
-use konsortium_projections::views;
-use konsortium_tests::ledger::table_rows;
+use konsortium_tests::ledger::view_rows;
 use konsortium_tests::tour::{self, ostersund_input};
 use konsortium_tests::{both_stores, error_code, event_count, TestApp, TestDb};
 use serde_json::{json, Value};
@@ -268,15 +267,6 @@ fn table(w: &World) -> Vec<Rule> {
     ]
 }
 
-/// Every row of every view, to show a refused call changed none.
-async fn views_now(db: &TestDb) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for (table, columns) in views::tables() {
-        rows.push(table_rows(&db.db, table, &columns).await);
-    }
-    rows
-}
-
 async fn every_operation_is_allowed_or_refused_by_role(db: TestDb) {
     let server = TestApp::spawn(db.db.clone()).await;
     let w = world(&server).await;
@@ -295,12 +285,12 @@ async fn every_operation_is_allowed_or_refused_by_role(db: TestDb) {
         // Refusals first: each must leave the log and the views exactly as they were.
         let (allowed, refused): (Vec<Caller>, Vec<Caller>) = EVERYONE.iter().partition(|c| rule.allowed.contains(c));
         for caller in refused {
-            let (events, views) = (event_count(&db.db).await, views_now(&db).await);
+            let (events, views) = (event_count(&db.db).await, view_rows(&db.db).await);
             let body = server.graphql_as(token(caller).as_deref(), &rule.document, rule.variables.clone()).await;
             let expected = if caller == Caller::Anonymous { "UNAUTHENTICATED" } else { "FORBIDDEN" };
             assert_eq!(error_code(&body), expected, "{} as {caller:?}: {body:#}", rule.name);
             assert_eq!(event_count(&db.db).await, events, "{} as {caller:?} stored events", rule.name);
-            assert_eq!(views_now(&db).await, views, "{} as {caller:?} changed a view", rule.name);
+            assert_eq!(view_rows(&db.db).await, views, "{} as {caller:?} changed a view", rule.name);
         }
         for caller in allowed {
             let body = server.graphql_as(token(caller).as_deref(), &rule.document, rule.variables.clone()).await;
