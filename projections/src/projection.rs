@@ -153,6 +153,11 @@ pub struct RowProjection<A> {
     pub indexes: &'static [Index],
     /// The values of `columns`, in their order, for an aggregate's state.
     pub values: fn(&A) -> Vec<Arg>,
+    /// A one-row table holding how many rows `listed` accepts: an unfiltered list's `totalCount`
+    /// reads it instead of counting a view of a hundred thousand rows on every request.
+    pub totals: &'static str,
+    /// Whether a row shows in the view's lists (the condition its list query always applies).
+    pub listed: fn(&A) -> bool,
     pub aggregate: PhantomData<fn() -> A>,
 }
 
@@ -198,14 +203,18 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
     }
 
     fn tables(&self) -> Vec<&'static str> {
-        vec![self.table]
+        vec![self.table, self.totals]
     }
 
     fn create_sql(&self, tables: Tables) -> Vec<String> {
         let mut columns = vec![format!("{} TEXT NOT NULL", self.key)];
         columns.extend(self.columns.iter().map(|c| format!("{} {}", c.name, c.sql_type)));
         columns.extend(["doc TEXT NOT NULL".to_string(), "position BIGINT NOT NULL".to_string()]);
-        table_sql(&tables.name(self.table), &columns, self.key, self.indexes)
+        let mut sql = table_sql(&tables.name(self.table), &columns, self.key, self.indexes);
+        let totals = tables.name(self.totals);
+        sql.push(format!("CREATE TABLE IF NOT EXISTS {totals} (n BIGINT NOT NULL)"));
+        sql.push(format!("INSERT INTO {totals} (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {totals})"));
+        sql
     }
 
     async fn apply(&self, tx: &mut Tx, tables: Tables, event: &StoredEvent) -> Result<(), DbError> {
@@ -218,11 +227,14 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
         let select = format!("SELECT doc FROM {table} WHERE {key} = $1");
         let current: Option<String> =
             on_tx!(tx, conn => sqlx::query_scalar(&select).bind(&event.aggregate_id).fetch_optional(conn).await)?;
+        let existed = current.is_some();
         let mut state: A = match current {
             Some(doc) => serde_json::from_str(&doc)?,
             None => A::default(),
         };
+        let was_listed = existed && (self.listed)(&state);
         state.apply(payload);
+        let delta = i64::from((self.listed)(&state)) - i64::from(was_listed);
 
         let mut args = vec![Arg::text(event.aggregate_id.as_str())];
         let values = (self.values)(&state);
@@ -232,7 +244,7 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
         args.push(Arg::int(event.checkpoint.position));
         let upsert = upsert_sql(&table, &self.all_columns(), &[key]);
         on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|r| r.rows_affected()))?;
-        Ok(())
+        self.add_to_totals(tx, tables, delta).await
     }
 
     /// Reads every row the batch touches in a few statements, folds the events in memory, and
@@ -243,6 +255,8 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
         let key = self.key;
         let mut order: Vec<&str> = Vec::new();
         let mut states: std::collections::HashMap<&str, (A, i64)> = std::collections::HashMap::new();
+        // Rows listed before the batch, less those listed after it: the change to the totals.
+        let mut delta = 0i64;
         let ours: Vec<&StoredEvent> = events.iter().filter(|e| e.aggregate_type == A::TYPE).collect();
         for event in &ours {
             if !states.contains_key(event.aggregate_id.as_str()) {
@@ -263,6 +277,7 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
             for (id, doc) in rows {
                 if let Some(entry) = states.get_mut(id.as_str()) {
                     entry.0 = serde_json::from_str(&doc)?;
+                    delta -= i64::from((self.listed)(&entry.0));
                 }
             }
         }
@@ -278,6 +293,7 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
             let mut args = Vec::with_capacity(ids.len() * columns.len());
             for id in ids {
                 let Some((state, position)) = states.get(id) else { continue };
+                delta += i64::from((self.listed)(state));
                 args.push(Arg::text(*id));
                 args.extend((self.values)(state));
                 args.push(Arg::text(serde_json::to_string(state)?));
@@ -286,6 +302,17 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
             let upsert = upsert_rows_sql(&table, &columns, &[key], ids.len());
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|r| r.rows_affected()))?;
         }
+        self.add_to_totals(tx, tables, delta).await
+    }
+}
+
+impl<A> RowProjection<A> {
+    async fn add_to_totals(&self, tx: &mut Tx, tables: Tables, delta: i64) -> Result<(), DbError> {
+        if delta == 0 {
+            return Ok(());
+        }
+        let sql = format!("UPDATE {} SET n = n + $1", tables.name(self.totals));
+        on_tx!(tx, conn => sqlx::query(&sql).bind(delta).execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -304,7 +304,7 @@ impl AgreementQuery {
         buyer_org_number: Option<String>,
         kind: Option<AgreementKindGql>,
     ) -> async_graphql::Result<Listing<AgreementView>> {
-        let page = page(first, after.as_deref())?;
+        let page = page(ctx, first, after.as_deref())?;
         let (scope, _turn) = reader(ctx, Reading::Agreements).await?;
         let filter = AgreementFilter {
             scope,

@@ -98,7 +98,7 @@ impl MemberQuery {
         after: Option<String>,
         category: Option<MemberCategoryGql>,
     ) -> async_graphql::Result<Listing<MemberView>> {
-        let page = page(first, after.as_deref())?;
+        let page = page(ctx, first, after.as_deref())?;
         let (scope, _turn) = reader(ctx, Reading::Members).await?;
         let filter = MemberFilter { scope, category: category.map(Into::into) };
         let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;

@@ -17,7 +17,7 @@ use crate::application::access::{self, Reading};
 use crate::error::AppError;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SchemaBuilder, SimpleObject};
+use async_graphql::{Context, EmptySubscription, MergedObject, Object, OutputType, Schema, SchemaBuilder};
 use konsortium_projections::views::{Page, Paged, Scope, MAX_PAGE_SIZE};
 use std::sync::Arc;
 use time::Date;
@@ -129,15 +129,25 @@ fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
 }
 
 /// `first` and `after` as a page; out of range or malformed is a VALIDATION error naming the field.
-fn page(first: Option<i32>, after: Option<&str>) -> Result<Page, AppError> {
-    Ok(Page::new(first.map(i64::from), after)?)
+/// The rows are counted only when the request selects `totalCount`: counting a large view is a
+/// scan, while a page is a short index range.
+fn page(ctx: &Context<'_>, first: Option<i32>, after: Option<&str>) -> Result<Page, AppError> {
+    let counted = ctx.look_ahead().field("totalCount").exists();
+    Ok(Page::new(first.map(i64::from), after)?.counting(counted))
 }
 
 /// The connection's count of all matching rows, beside its edges.
-#[derive(SimpleObject)]
 pub struct Total {
+    total_count: Option<i64>,
+}
+
+#[Object]
+impl Total {
     /// How many rows match, on all pages.
-    pub total_count: i64,
+    async fn total_count(&self) -> Result<i64, AppError> {
+        self.total_count
+            .ok_or_else(|| AppError::Internal("totalCount was selected but the page was read without counting".into()))
+    }
 }
 
 /// A page of a list, Relay style: `edges { cursor node }`, `nodes`, `pageInfo`, `totalCount`.

@@ -141,7 +141,7 @@ impl PlaceQuery {
         agreement_id: Option<ID>,
         member_id: Option<ID>,
     ) -> async_graphql::Result<Listing<PlaceView>> {
-        let page = page(first, after.as_deref())?;
+        let page = page(ctx, first, after.as_deref())?;
         let (scope, _turn) = reader(ctx, Reading::Places).await?;
         let filter = PlaceFilter {
             scope,

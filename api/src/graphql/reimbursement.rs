@@ -245,7 +245,7 @@ impl ReportQuery {
         month: Option<String>,
         status: Option<ReportStatusGql>,
     ) -> async_graphql::Result<Listing<ReportView>> {
-        let page = page(first, after.as_deref())?;
+        let page = page(ctx, first, after.as_deref())?;
         let (scope, _turn) = reader(ctx, Reading::Reports).await?;
         let filter = ReportFilter {
             scope,

@@ -9,11 +9,13 @@ use konsortium_domain::org_number::OrgNumber;
 use std::marker::PhantomData;
 
 pub const TABLE: &str = "view_agreements";
+/// How many rows the unfiltered list shows, kept by the projection.
+pub const TOTALS: &str = "view_agreements_total";
 
 /// Agreements by id; `doc` holds the terms with their rate and capacity histories.
 pub const PROJECTION: RowProjection<FrameworkAgreement> = RowProjection {
     name: "agreements",
-    version: 2,
+    version: 3,
     table: TABLE,
     key: "id",
     columns: &[
@@ -29,6 +31,8 @@ pub const PROJECTION: RowProjection<FrameworkAgreement> = RowProjection {
     ],
     indexes: &[Index::new("buyer", "buyer_org_number"), Index::new("start", "start_date, id")],
     values: columns,
+    totals: TOTALS,
+    listed: |agreement| agreement.terms.is_some(),
     aggregate: PhantomData,
 };
 
@@ -65,6 +69,7 @@ pub struct AgreementFilter {
 
 fn select(scope: &Scope) -> Select {
     let mut select = Select::new(TABLE, "id", "start_date");
+    select.counted_in(TOTALS);
     select.condition("title IS NOT NULL").scope(
         scope,
         "id IN (SELECT a.agreement_id FROM view_allocations a WHERE a.member_id = {})",

@@ -8,11 +8,13 @@ use konsortium_domain::member::{Member, MemberCategory};
 use std::marker::PhantomData;
 
 pub const TABLE: &str = "view_members";
+/// How many rows the unfiltered list shows, kept by the projection.
+pub const TOTALS: &str = "view_members_total";
 
 /// Members by id; `doc` holds the member's state with its category and share histories.
 pub const PROJECTION: RowProjection<Member> = RowProjection {
     name: "members",
-    version: 2,
+    version: 3,
     table: TABLE,
     key: "id",
     columns: &[
@@ -25,6 +27,8 @@ pub const PROJECTION: RowProjection<Member> = RowProjection {
     ],
     indexes: &[Index::new("name", "name, id"), Index::new("org_number", "org_number")],
     values: columns,
+    totals: TOTALS,
+    listed: |_| true,
     aggregate: PhantomData,
 };
 
@@ -56,6 +60,7 @@ pub struct MemberFilter {
 
 fn select(scope: &Scope) -> Select {
     let mut select = Select::new(TABLE, "id", "name");
+    select.counted_in(TOTALS);
     select.scope(
         scope,
         "id = {}",

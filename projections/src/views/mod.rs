@@ -53,6 +53,10 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (ALLOCATIONS_TABLE, splits::ALLOCATION_COLUMNS.to_vec()),
         (PLACES_TABLE, places::PROJECTION.all_columns()),
         (REPORTS_TABLE, reports::PROJECTION.all_columns()),
+        (members::TOTALS, vec!["n"]),
+        (agreements::TOTALS, vec!["n"]),
+        (places::TOTALS, vec!["n"]),
+        (reports::TOTALS, vec!["n"]),
     ]
 }
 

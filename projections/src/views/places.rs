@@ -8,11 +8,13 @@ use konsortium_domain::place::TrainingPlace;
 use std::marker::PhantomData;
 
 pub const TABLE: &str = "view_places";
+/// How many rows the unfiltered list shows, kept by the projection.
+pub const TOTALS: &str = "view_places_total";
 
 /// Places by id; `doc` holds the place with every stay.
 pub const PROJECTION: RowProjection<TrainingPlace> = RowProjection {
     name: "places",
-    version: 2,
+    version: 3,
     table: TABLE,
     key: "place_id",
     columns: &[
@@ -29,6 +31,8 @@ pub const PROJECTION: RowProjection<TrainingPlace> = RowProjection {
         Index::new("opened", "opened_on, place_id"),
     ],
     values: columns,
+    totals: TOTALS,
+    listed: |_| true,
     aggregate: PhantomData,
 };
 
@@ -58,6 +62,7 @@ pub struct PlaceFilter {
 
 fn select(scope: &Scope) -> Select {
     let mut select = Select::new(TABLE, "place_id", "opened_on");
+    select.counted_in(TOTALS);
     select.scope(
         scope,
         "member_id = {}",

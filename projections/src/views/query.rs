@@ -78,11 +78,14 @@ impl PageError {
 pub struct Page {
     first: u32,
     after: Option<Cursor>,
+    /// Whether to count every matching row: a scan of the whole view when nothing narrows it, so
+    /// only done for callers that show the count.
+    count: bool,
 }
 
 impl Default for Page {
     fn default() -> Self {
-        Page { first: DEFAULT_PAGE_SIZE, after: None }
+        Page { first: DEFAULT_PAGE_SIZE, after: None, count: true }
     }
 }
 
@@ -95,7 +98,12 @@ impl Page {
             Some(n) => u32::try_from(n).ok().filter(|n| *n <= MAX_PAGE_SIZE).ok_or(PageError::First(n))?,
         };
         let after = after.map(|text| Cursor::decode(text).ok_or(PageError::After)).transpose()?;
-        Ok(Page { first, after })
+        Ok(Page { first, after, count: true })
+    }
+
+    /// The same page, counting all matching rows only when `count` is true.
+    pub fn counting(self, count: bool) -> Page {
+        Page { count, ..self }
     }
 
     pub fn first(&self) -> u32 {
@@ -111,7 +119,8 @@ impl Page {
 #[derive(Debug, Clone)]
 pub struct Paged<T> {
     pub rows: Vec<T>,
-    pub total: i64,
+    /// All matching rows on every page; `None` when the page was read without counting.
+    pub total: Option<i64>,
     pub has_next: bool,
 }
 
@@ -141,12 +150,32 @@ pub(crate) struct Select {
     order: Option<&'static str>,
     conditions: Vec<String>,
     args: Vec<Arg>,
+    /// The one-row table counting the rows this select lists before any value narrows it.
+    totals: Option<&'static str>,
+    /// Whether a condition with a value (a scope, a filter, ids) narrows the rows.
+    narrowed: bool,
 }
 
 impl Select {
     /// Rows of `table`, keyed by `key`, in `(sort, key)` order.
     pub(crate) fn new(table: &'static str, key: &'static str, sort: &'static str) -> Select {
-        Select { table, key, sort, order: None, conditions: Vec::new(), args: Vec::new() }
+        Select {
+            table,
+            key,
+            sort,
+            order: None,
+            conditions: Vec::new(),
+            args: Vec::new(),
+            totals: None,
+            narrowed: false,
+        }
+    }
+
+    /// Counts the unnarrowed rows by reading `totals`, the count its projection keeps of the rows
+    /// the conditions so far select, instead of scanning the view.
+    pub(crate) fn counted_in(&mut self, totals: &'static str) -> &mut Self {
+        self.totals = Some(totals);
+        self
     }
 
     /// Orders [`all`](Self::all) by `order` instead (a page is always in `(sort, key)` order).
@@ -170,6 +199,7 @@ impl Select {
     pub(crate) fn with(&mut self, template: &str, value: impl Into<String>) -> &mut Self {
         let placeholder = self.bind(Arg::text(value));
         self.conditions.push(template.replace("{}", &placeholder));
+        self.narrowed = true;
         self
     }
 
@@ -184,6 +214,7 @@ impl Select {
     /// `key IN (…)`.
     pub(crate) fn key_in(&mut self, ids: &[String]) -> &mut Self {
         let placeholders: Vec<String> = ids.iter().map(|id| self.bind(Arg::text(id.as_str()))).collect();
+        self.narrowed = true;
         match placeholders.is_empty() {
             true => self.conditions.push("1 = 0".to_string()),
             false => self.conditions.push(format!("{} IN ({})", self.key, placeholders.join(", "))),
@@ -210,7 +241,10 @@ impl Select {
 
     /// One page in `(sort, key)` order, with the number of matching rows, read in one snapshot.
     pub(crate) async fn page<A: DeserializeOwned>(&self, db: &Db, page: &Page) -> Result<Paged<Row<A>>, DbError> {
-        let count_sql = format!("SELECT count(*) FROM {}{}", self.table, self.where_sql());
+        let count_sql = match (self.totals, self.narrowed) {
+            (Some(totals), false) => format!("SELECT n FROM {totals}"),
+            _ => format!("SELECT count(*) FROM {}{}", self.table, self.where_sql()),
+        };
         let count_args = self.args.clone();
         let mut rows = self.clone();
         if let Some(after) = page.after() {
@@ -222,8 +256,12 @@ impl Select {
         let rows_sql = rows.sql(Some(i64::from(page.first()) + 1));
 
         let mut tx = db.begin_read().await?;
-        let total: i64 = on_tx!(&mut tx, conn =>
-            bind_args!(sqlx::query_scalar(&count_sql), &count_args).fetch_one(conn).await)?;
+        let total: Option<i64> = if page.count {
+            Some(on_tx!(&mut tx, conn =>
+                bind_args!(sqlx::query_scalar(&count_sql), &count_args).fetch_one(conn).await)?)
+        } else {
+            None
+        };
         let found: Vec<(String, String, String)> = on_tx!(&mut tx, conn =>
             bind_args!(sqlx::query_as(&rows_sql), &rows.args).fetch_all(conn).await)?;
         tx.commit().await?;

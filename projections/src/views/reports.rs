@@ -9,11 +9,13 @@ use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportStatus};
 use std::marker::PhantomData;
 
 pub const TABLE: &str = "view_reports";
+/// How many rows the unfiltered list shows, kept by the projection.
+pub const TOTALS: &str = "view_reports_total";
 
 /// Reports by id (`agreement:member:month`); `doc` holds every version's lines.
 pub const PROJECTION: RowProjection<MonthlyReimbursement> = RowProjection {
     name: "reports",
-    version: 2,
+    version: 3,
     table: TABLE,
     key: "report_id",
     columns: &[
@@ -34,6 +36,8 @@ pub const PROJECTION: RowProjection<MonthlyReimbursement> = RowProjection {
         Index::new("month", "month, report_id"),
     ],
     values: columns,
+    totals: TOTALS,
+    listed: |report| report.figures.is_some(),
     aggregate: PhantomData,
 };
 
@@ -74,6 +78,7 @@ pub struct ReportFilter {
 
 fn select(scope: &Scope) -> Select {
     let mut select = Select::new(TABLE, "report_id", "month");
+    select.counted_in(TOTALS);
     select.condition("total_ore IS NOT NULL").scope(
         scope,
         "member_id = {}",

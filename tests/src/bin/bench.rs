@@ -54,6 +54,10 @@ struct Args {
     /// ten years of reports) instead of the random workload.
     #[arg(long)]
     national: bool,
+    /// Keep the benchmark's PostgreSQL database afterwards (its URL is printed) to inspect it or
+    /// serve it with `konsortium serve --database-url`.
+    #[arg(long)]
+    keep: bool,
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -185,13 +189,14 @@ async fn run(args: Args) -> Result<(), Error> {
     println!("peak RSS: {} MB", peak_rss_mb());
 
     running.stop().await;
-    if let Some((admin, name)) = bench.drop {
+    if args.keep {
+        println!("kept the benchmark database: {}", bench.url);
+    } else if let Some((admin, name)) = bench.drop {
         let admin = Db::connect(Some(&admin)).await?;
         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
         on_db!(&admin, pool => sqlx::query(&sql).execute(pool).await.map(|_| ()))?;
         admin.close().await;
     }
-    let _ = bench.url;
     Ok(())
 }
 
