@@ -10,7 +10,7 @@
 //! by the projector from the log (DESIGN decision 3).
 
 use crate::error::{AppError, DomainError};
-use crate::idempotency;
+use crate::{idempotency, vault};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
@@ -42,6 +42,28 @@ pub struct Pending {
     /// The last sequence the decision saw; the events take the numbers after it.
     after_sequence: usize,
     events: Vec<(String, String, Value)>,
+    /// A participant's key to keep or destroy with these events.
+    key: Option<KeyChange>,
+}
+
+/// A change to a participant's data key that belongs with an event: the key of a registration is
+/// stored, and the key of an erasure destroyed, in the transaction that stores the event. So a
+/// registration never exists without its key (its identity would be unreadable from the start) and
+/// an erasure is never recorded while the key survives, or the other way round.
+#[derive(Clone)]
+pub enum KeyChange {
+    Keep { participant_id: String, wrapped: String },
+    Destroy { participant_id: String },
+}
+
+/// Names the participant only; the wrapped key stays out of logs.
+impl std::fmt::Debug for KeyChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyChange::Keep { participant_id, .. } => write!(f, "Keep({participant_id})"),
+            KeyChange::Destroy { participant_id } => write!(f, "Destroy({participant_id})"),
+        }
+    }
 }
 
 /// Why an append stored nothing.
@@ -71,6 +93,11 @@ impl Pending {
     /// How many events the decision produced.
     pub fn len(&self) -> usize {
         self.events.len()
+    }
+
+    /// Stores or destroys a participant's key together with these events.
+    pub fn with_key(self, key: KeyChange) -> Pending {
+        Pending { key: Some(key), ..self }
     }
 }
 
@@ -118,8 +145,13 @@ where
             .map(|event| Ok((event.event_type(), event.event_version(), serde_json::to_value(&event)?)))
             .collect::<Result<Vec<_>, serde_json::Error>>()
             .map_err(|e| AppError::Internal(Box::new(e)))?;
-        let pending =
-            Pending { aggregate_type: A::TYPE, aggregate_id: self.id.clone(), after_sequence: self.sequence, events };
+        let pending = Pending {
+            aggregate_type: A::TYPE,
+            aggregate_id: self.id.clone(),
+            after_sequence: self.sequence,
+            events,
+            key: None,
+        };
         self.sequence += pending.events.len();
         Ok(pending)
     }
@@ -164,6 +196,16 @@ pub async fn append(
                 });
             }
         }
+    }
+    for change in changes {
+        let written = match &change.key {
+            Some(KeyChange::Keep { participant_id, wrapped }) => {
+                vault::store_key(&mut tx, participant_id, wrapped).await
+            }
+            Some(KeyChange::Destroy { participant_id }) => vault::destroy_key(&mut tx, participant_id).await,
+            None => Ok(()),
+        };
+        written.map_err(|e| AppendError::Db(DbError::Sql(e)))?;
     }
     if let Some(key) = key {
         if let Err(err) = idempotency::insert(&mut tx, key).await {

@@ -176,15 +176,16 @@ impl PlaceMutation {
         Ok(PlaceView::new(place_id, &place))
     }
 
-    /// A participant, by pseudonymous id, fills the place from a day; a participant holds one place of
-    /// the consortium at a time.
+    /// A registered participant, by the id `registerParticipant` issued, fills the place from a day; an
+    /// unknown or erased participant is `NOT_FOUND`, and a participant holds one place of the
+    /// consortium at a time.
     async fn fill_place(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
         idempotency_key: Option<String>,
         place_id: ID,
-        participant_id: String,
+        participant_id: ID,
         from: String,
     ) -> async_graphql::Result<PlaceView> {
         let place_id = id("placeId", &place_id)?;

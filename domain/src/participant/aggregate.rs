@@ -186,7 +186,13 @@ impl Aggregate for Participant {
 
     fn apply(&mut self, event: ParticipantEvent) {
         match event {
-            ParticipantEvent::ParticipantRegistered { gender, target_group, registered_by, registered_on, personal } => {
+            ParticipantEvent::ParticipantRegistered {
+                gender,
+                target_group,
+                registered_by,
+                registered_on,
+                personal,
+            } => {
                 self.gender = Some(gender);
                 self.target_group = Some(target_group);
                 self.registered_by = registered_by;
@@ -197,7 +203,9 @@ impl Aggregate for Participant {
                 self.consents.push(Consent { purpose, from, withdrawn_from: None })
             }
             ParticipantEvent::ConsentWithdrawn { purpose, from } => {
-                if let Some(open) = self.consents.iter_mut().find(|c| c.purpose == purpose && c.withdrawn_from.is_none()) {
+                if let Some(open) =
+                    self.consents.iter_mut().find(|c| c.purpose == purpose && c.withdrawn_from.is_none())
+                {
                     open.withdrawn_from = Some(from);
                 }
             }

@@ -13,11 +13,28 @@ pub enum ParticipantEvent {
         registered_on: Date,
         personal: Sealed,
     },
-    PlaceTaken { place_id: String, agreement_id: String, member_id: String, from: Date },
-    PlaceLeft { place_id: String, last_day: Date },
-    ConsentRecorded { purpose: ConsentPurpose, from: Date },
-    ConsentWithdrawn { purpose: ConsentPurpose, from: Date },
-    ParticipantErased { reason: ErasureReason, on: Date },
+    PlaceTaken {
+        place_id: String,
+        agreement_id: String,
+        member_id: String,
+        from: Date,
+    },
+    PlaceLeft {
+        place_id: String,
+        last_day: Date,
+    },
+    ConsentRecorded {
+        purpose: ConsentPurpose,
+        from: Date,
+    },
+    ConsentWithdrawn {
+        purpose: ConsentPurpose,
+        from: Date,
+    },
+    ParticipantErased {
+        reason: ErasureReason,
+        on: Date,
+    },
 }
 
 impl DomainEvent for ParticipantEvent {
