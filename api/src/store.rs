@@ -42,26 +42,27 @@ pub struct Pending {
     /// The last sequence the decision saw; the events take the numbers after it.
     after_sequence: usize,
     events: Vec<(String, String, Value)>,
-    /// A participant's key to keep or destroy with these events.
+    /// An owner's data key to keep or destroy with these events.
     key: Option<KeyChange>,
 }
 
-/// A change to a participant's data key that belongs with an event: the key of a registration is
-/// stored, and the key of an erasure destroyed, in the transaction that stores the event. So a
+/// A change to the data key of an owner of personal data (a participant, a sole trader) that belongs
+/// with an event: the key of a registration is stored, and the key of an erasure destroyed, in the
+/// transaction that stores the event. So a
 /// registration never exists without its key (its identity would be unreadable from the start) and
 /// an erasure is never recorded while the key survives, or the other way round.
 #[derive(Clone)]
 pub enum KeyChange {
-    Keep { participant_id: String, wrapped: String },
-    Destroy { participant_id: String },
+    Keep { owner_id: String, wrapped: String },
+    Destroy { owner_id: String },
 }
 
 /// Names the participant only; the wrapped key stays out of logs.
 impl std::fmt::Debug for KeyChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeyChange::Keep { participant_id, .. } => write!(f, "Keep({participant_id})"),
-            KeyChange::Destroy { participant_id } => write!(f, "Destroy({participant_id})"),
+            KeyChange::Keep { owner_id, .. } => write!(f, "Keep({owner_id})"),
+            KeyChange::Destroy { owner_id } => write!(f, "Destroy({owner_id})"),
         }
     }
 }
@@ -95,7 +96,7 @@ impl Pending {
         self.events.len()
     }
 
-    /// Stores or destroys a participant's key together with these events.
+    /// Stores or destroys an owner's data key together with these events.
     pub fn with_key(self, key: KeyChange) -> Pending {
         Pending { key: Some(key), ..self }
     }
@@ -199,10 +200,8 @@ pub async fn append(
     }
     for change in changes {
         let written = match &change.key {
-            Some(KeyChange::Keep { participant_id, wrapped }) => {
-                vault::store_key(&mut tx, participant_id, wrapped).await
-            }
-            Some(KeyChange::Destroy { participant_id }) => vault::destroy_key(&mut tx, participant_id).await,
+            Some(KeyChange::Keep { owner_id, wrapped }) => vault::store_key(&mut tx, owner_id, wrapped).await,
+            Some(KeyChange::Destroy { owner_id }) => vault::destroy_key(&mut tx, owner_id).await,
             None => Ok(()),
         };
         written.map_err(|e| AppendError::Db(DbError::Sql(e)))?;

@@ -1,16 +1,18 @@
-//! Personal data under lock: each participant's identity is encrypted with a key of its own
-//! (XChaCha20-Poly1305), and that key is kept, wrapped by the key-encryption key (KEK) from
-//! configuration, in `participant_keys`, outside the event log. Erasure deletes the wrapped key: the
-//! ciphertext in the log stays, and nobody can open it again (crypto-shredding, GDPR art. 17).
+//! Personal data under lock: each owner's personal data (a participant's identity, a sole trader's
+//! organisation number) is encrypted with a key of its own (XChaCha20-Poly1305), and that key is
+//! kept, wrapped by the key-encryption key (KEK) from configuration, in `personal_data_keys`, outside
+//! the event log. Erasure deletes the wrapped key: the ciphertext in the log stays, and nobody can
+//! open it again (crypto-shredding, GDPR art. 17).
 //!
-//! Both encryptions bind the participant's id as associated data, so a sealed identity or a wrapped
-//! key copied onto another participant does not open. Nothing here logs or echoes personal data:
+//! Both encryptions bind the owner's id as associated data, so a sealed value or a wrapped key copied
+//! onto another owner does not open. Nothing here logs or echoes personal data:
 //! errors say what failed, never with what.
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use konsortium_domain::participant::Sealed;
 use konsortium_projections::{on_db, on_tx, Db, DbError, Tx};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -96,9 +98,10 @@ impl Vault {
         Vault::from_hex(&std::fs::read_to_string(path).map_err(key_error)?)
     }
 
-    /// Encrypts a participant's identity under a new key of its own; returns the sealed identity (for
-    /// the event) and the key wrapped by the KEK (for `participant_keys`).
-    pub fn seal(&self, participant_id: &str, data: &PersonalData) -> Result<(Sealed, String), VaultError> {
+    /// Encrypts an owner's personal data under a new key of its own; returns the sealed data (for the
+    /// event) and the key wrapped by the KEK (for `personal_data_keys`).
+    pub fn seal(&self, owner_id: &str, data: &impl Serialize) -> Result<(Sealed, String), VaultError> {
+        let participant_id = owner_id;
         let key = XChaCha20Poly1305::generate_key(&mut OsRng);
         let plain = serde_json::to_vec(data)?;
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
@@ -114,9 +117,9 @@ impl Vault {
         Ok((sealed, hex::encode([wrap_nonce.as_slice(), &wrapped].concat())))
     }
 
-    /// Opens a sealed identity with its wrapped key.
-    pub fn open(&self, participant_id: &str, sealed: &Sealed, wrapped: &str) -> Result<PersonalData, VaultError> {
-        let aad = participant_id.as_bytes();
+    /// Opens sealed personal data with its wrapped key.
+    pub fn open<T: DeserializeOwned>(&self, owner_id: &str, sealed: &Sealed, wrapped: &str) -> Result<T, VaultError> {
+        let aad = owner_id.as_bytes();
         let wrapped = hex::decode(wrapped).map_err(|_| VaultError::Damaged)?;
         if wrapped.len() <= NONCE_BYTES {
             return Err(VaultError::Damaged);
@@ -142,14 +145,14 @@ impl Vault {
     }
 }
 
-/// Keeps a participant's wrapped key, in the transaction that stores their registration.
-pub async fn store_key(tx: &mut Tx, participant_id: &str, wrapped: &str) -> Result<(), sqlx::Error> {
+/// Keeps an owner's wrapped key, in the transaction that stores their registration.
+pub async fn store_key(tx: &mut Tx, owner_id: &str, wrapped: &str) -> Result<(), sqlx::Error> {
     let now =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO participant_keys (participant_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        "INSERT INTO personal_data_keys (owner_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
     )
-    .bind(participant_id)
+    .bind(owner_id)
     .bind(wrapped)
     .bind(now)
     .execute(conn)
@@ -157,21 +160,21 @@ pub async fn store_key(tx: &mut Tx, participant_id: &str, wrapped: &str) -> Resu
     .map(|_| ()))
 }
 
-/// Destroys a participant's key, in the transaction that stores their erasure.
-pub async fn destroy_key(tx: &mut Tx, participant_id: &str) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM participant_keys WHERE participant_id = $1")
-        .bind(participant_id)
+/// Destroys an owner's key, in the transaction that stores their erasure.
+pub async fn destroy_key(tx: &mut Tx, owner_id: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM personal_data_keys WHERE owner_id = $1")
+        .bind(owner_id)
         .execute(conn)
         .await
         .map(|_| ()))
 }
 
-/// A participant's wrapped key; `None` once erased.
-pub async fn find_key(db: &Db, participant_id: &str) -> Result<Option<String>, DbError> {
+/// An owner's wrapped key; `None` once erased.
+pub async fn find_key(db: &Db, owner_id: &str) -> Result<Option<String>, DbError> {
     let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT wrapped_key FROM participant_keys WHERE participant_id = $1",
+        "SELECT wrapped_key FROM personal_data_keys WHERE owner_id = $1",
     )
-    .bind(participant_id)
+    .bind(owner_id)
     .fetch_optional(pool)
     .await)?;
     Ok(row.map(|(wrapped,)| wrapped))
@@ -206,9 +209,9 @@ mod tests {
         let vault = Vault::random();
         let (sealed, wrapped) = vault.seal("p-1", &anna()).unwrap_or_else(|e| panic!("{e}"));
         assert!(!sealed.ciphertext.contains(&hex::encode("Anna")));
-        assert_eq!(vault.open("p-1", &sealed, &wrapped).ok(), Some(anna()));
-        assert!(matches!(vault.open("p-2", &sealed, &wrapped), Err(VaultError::Damaged)));
-        assert!(matches!(Vault::random().open("p-1", &sealed, &wrapped), Err(VaultError::Damaged)));
+        assert_eq!(vault.open::<PersonalData>("p-1", &sealed, &wrapped).ok(), Some(anna()));
+        assert!(matches!(vault.open::<PersonalData>("p-2", &sealed, &wrapped), Err(VaultError::Damaged)));
+        assert!(matches!(Vault::random().open::<PersonalData>("p-1", &sealed, &wrapped), Err(VaultError::Damaged)));
     }
 
     #[test]

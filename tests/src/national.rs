@@ -109,7 +109,8 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
         let category = if rng.below(10) == 0 { MemberCategory::OtherAssociation } else { MemberCategory::Wise };
         let command = MemberCommand::Register {
             name: format!("Medlemsföretag {m}"),
-            org_number: org_number(900_000 + m),
+            org_number: Some(org_number(900_000 + m)),
+            sealed_org_number: None,
             category,
             target_group_share: Percent::from_whole(30 + u32::try_from(rng.below(50)).unwrap_or(0)),
             joined_on: START,

@@ -88,7 +88,7 @@ pub async fn register_participant(
     let command =
         ParticipantCommand::Register { gender, target_group, registered_by: None, registered_on: on, personal: sealed };
     let pending = participant.decide(command).await.map_err(|e| e.message())?;
-    Ok(pending.with_key(KeyChange::Keep { participant_id: participant.id.clone(), wrapped }))
+    Ok(pending.with_key(KeyChange::Keep { owner_id: participant.id.clone(), wrapped }))
 }
 
 pub struct Workload {
@@ -183,7 +183,8 @@ impl Workload {
                 self.member_ids.push(id.clone());
                 let command = MemberCommand::Register {
                     name: format!("Medlem {} {step}", self.writer),
-                    org_number: org_number(self.writer * 10_000 + step),
+                    org_number: Some(org_number(self.writer * 10_000 + step)),
+                    sealed_org_number: None,
                     category: if self.rng.below(4) == 0 {
                         MemberCategory::OtherAssociation
                     } else {

@@ -50,10 +50,19 @@ fn aino() -> Value {
     })
 }
 
-/// The ways the identity could be written down anywhere.
+/// Bertil, who runs a sole trader's firm: its organisation number is his personnummer.
+fn bertil_number() -> Personnummer {
+    Personnummer::generate(date!(1968 - 02 - 29), 458, false)
+}
+
+/// The ways the identities could be written down anywhere.
 fn needles() -> Vec<String> {
     let digits = aino_number().digits().to_string();
+    let bertil = bertil_number().digits().to_string();
     vec![
+        bertil.clone(),
+        bertil[2..].to_string(),
+        format!("{}-{}", &bertil[2..8], &bertil[8..]),
         NAME.to_string(),
         "Kivimäki".to_string(),
         aino()["personnummer"].as_str().unwrap_or_default().to_string(),
@@ -137,10 +146,31 @@ async fn erasure_forgets_the_person_and_keeps_every_amount(db: TestDb) {
     let before = month_report(&server, &agreement, &fyndet).await;
     assert_eq!((before["totalOre"].as_i64(), before["commissionOre"].as_i64()), (Some(400_000), Some(20_000)));
 
+    // A sole trader's organisation number is a personnummer: sealed too, shown to staff and the
+    // member itself only, and each read is in the audit trail.
+    let bertil = bertil_number().digits().to_string();
+    let typed = format!("{}-{}", &bertil[2..8], &bertil[8..]);
+    let sole = tour::member(&server, "Bertils Snickeri", &typed, "ASF", "40").await;
+    let member = "query($id: ID!) { member(id: $id) { orgNumber soleTrader } }";
+    let shown = server.ok(member, json!({ "id": sole })).await;
+    assert_eq!(shown["member"], json!({ "orgNumber": typed, "soleTrader": true }));
+    let as_sole = server.token(Role::Member, Some(&sole), None);
+    let own = server.graphql_as(Some(&as_sole), member, json!({ "id": sole })).await;
+    assert_eq!(own["data"]["member"]["orgNumber"], json!(typed), "{own:#}");
+    let again = server.graphql("mutation($m: RegisterMemberInput!) { registerMember(input: $m) { id } }",
+        json!({ "m": { "name": "Bertils Snickeri", "orgNumber": typed, "category": "ASF", "targetGroupSharePercent": "40", "joinedOn": "2024-01-01" } })).await;
+    assert_eq!((error_code(&again), error_rule(&again)), ("CONFLICT", "AlreadyRegistered"), "{again:#}");
+    let trail =
+        server.ok("query($id: ID!) { auditTrail(aggregateId: $id) { action role } }", json!({ "id": sole })).await;
+    assert_eq!(
+        trail["auditTrail"],
+        json!([{ "action": "MemberRegistered", "role": "staff" }, { "action": "PersonalDataRead", "role": "staff" }, { "action": "PersonalDataRead", "role": "member" }])
+    );
+
     let sqlite_file = db.sqlite_file().map(std::path::Path::to_path_buf);
     let before_erasure = stored_bytes(&db, sqlite_file.as_deref());
     let wrapped: Option<String> = match &db.db {
-        konsortium_projections::Db::Sqlite(pool) => sqlx::query_scalar("SELECT wrapped_key FROM participant_keys")
+        konsortium_projections::Db::Sqlite(pool) => sqlx::query_scalar("SELECT wrapped_key FROM personal_data_keys")
             .fetch_optional(pool)
             .await
             .unwrap_or_default(),

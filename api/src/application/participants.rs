@@ -88,7 +88,7 @@ pub async fn register_participant(app: &App, actor: &Actor, new: &NewParticipant
                 personal: sealed,
             })
             .await?
-            .with_key(KeyChange::Keep { participant_id: participant_id.clone(), wrapped });
+            .with_key(KeyChange::Keep { owner_id: participant_id.clone(), wrapped });
         // The answer is the id alone: the idempotency table keeps answers, and must not keep a name.
         attempt.commit(&[registered], participant_id.clone()).await
     })
@@ -114,7 +114,7 @@ pub async fn erase_participant(
             let erased = participant
                 .decide(ParticipantCommand::Erase { reason, on: today() })
                 .await?
-                .with_key(KeyChange::Destroy { participant_id: participant_id.to_string() });
+                .with_key(KeyChange::Destroy { owner_id: participant_id.to_string() });
             attempt.commit(&[erased], participant.state).await
         })
         .await?;
@@ -190,8 +190,11 @@ pub async fn personal_data(
         return Ok(None);
     };
     let Some(wrapped) = vault::find_key(app.db(), participant_id).await? else { return Ok(None) };
-    record_read(app.db(), actor, participant_id).await?;
-    let opened = app.vault().open(participant_id, sealed, &wrapped).map_err(|e| AppError::Internal(Box::new(e)))?;
+    record_read(app.db(), actor, "Participant", participant_id).await?;
+    let opened = app
+        .vault()
+        .open::<PersonalData>(participant_id, sealed, &wrapped)
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
     Ok(Some(opened))
 }
 
@@ -199,11 +202,15 @@ fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-async fn record_read(db: &Db, actor: &Actor, participant_id: &str) -> Result<(), DbError> {
+/// Records that the caller read the personal data of an owner: a `Participant` or a `Member` (a sole
+/// trader), by id.
+pub(crate) async fn record_read(db: &Db, actor: &Actor, owner_type: &str, owner_id: &str) -> Result<(), DbError> {
     on_db!(db, pool => sqlx::query(
-        "INSERT INTO personal_data_reads (participant_id, subject, role, request_id, read_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO personal_data_reads (owner_type, owner_id, subject, role, request_id, read_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(participant_id)
+    .bind(owner_type)
+    .bind(owner_id)
     .bind(&actor.subject)
     .bind(actor.role.as_str())
     .bind(&actor.request_id)
@@ -324,14 +331,14 @@ async fn audited_reads(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, DbError> {
     let (condition, value) = match of {
-        AuditSubject::Aggregate(id) | AuditSubject::Participant(id) => ("participant_id = $1", id),
+        AuditSubject::Aggregate(id) | AuditSubject::Participant(id) => ("owner_id = $1", id),
         AuditSubject::Subject(subject) => ("subject = $1", subject),
     };
     let sql = format!(
-        "SELECT participant_id, subject, role, request_id, read_at FROM personal_data_reads
+        "SELECT owner_type, owner_id, subject, role, request_id, read_at FROM personal_data_reads
          WHERE {condition} AND read_at >= $2 AND read_at < $3 ORDER BY id LIMIT $4"
     );
-    let rows: Vec<(String, String, String, String, String)> = on_db!(db, pool => sqlx::query_as(&sql)
+    let rows: Vec<(String, String, String, String, String, String)> = on_db!(db, pool => sqlx::query_as(&sql)
         .bind(value)
         .bind(from)
         .bind(until)
@@ -340,14 +347,14 @@ async fn audited_reads(
         .await)?;
     Ok(rows
         .into_iter()
-        .map(|(participant_id, subject, role, request_id, at)| AuditEntry {
+        .map(|(owner_type, owner_id, subject, role, request_id, at)| AuditEntry {
             at,
             subject,
             role,
             request_id,
             action: "PersonalDataRead".into(),
-            aggregate_type: "Participant".into(),
-            aggregate_id: participant_id,
+            aggregate_type: owner_type,
+            aggregate_id: owner_id,
         })
         .collect())
 }

@@ -20,6 +20,8 @@ pub use aggregate::{Consent, Erasure, Participant, ParticipantError, Stay};
 pub use commands::ParticipantCommand;
 pub use events::ParticipantEvent;
 
+pub use crate::sealed::Sealed;
+
 use serde::{Deserialize, Serialize};
 
 /// Gender as municipalities follow outcomes by it (kön); `NotStated` when the person does not say.
@@ -66,14 +68,4 @@ pub enum ErasureReason {
     UnlawfulProcessing,
     /// (e) erasure is a legal obligation.
     LegalObligation,
-}
-
-/// Personal data as the log holds it: ciphertext the domain never reads. Only the application layer,
-/// with the participant's key, can open it; once the key is destroyed nobody can.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sealed {
-    /// The AEAD nonce, base64.
-    pub nonce: String,
-    /// The ciphertext with its tag, base64.
-    pub ciphertext: String,
 }
