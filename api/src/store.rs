@@ -7,7 +7,9 @@
 //! follow the state the decision was made on, so the events table's primary key is the optimistic
 //! lock for every aggregate a command touches: a concurrent writer to any of them makes the whole
 //! commit fail with a conflict and nothing is stored. No cqrs-es queries are registered: views are fed
-//! by the projector from the log (DESIGN decision 3).
+//! by the projector from the log (DESIGN decision 3). A change may carry a data key to keep or destroy
+//! ([`KeyChange`]): it is written in the same transaction, so a registration never exists without its
+//! key and an erasure is never recorded while its key survives.
 
 use crate::error::{AppError, DomainError};
 use crate::{idempotency, vault};

@@ -191,6 +191,16 @@ async fn erasure_forgets_the_person_and_keeps_every_amount(db: TestDb) {
         (&json!(true), &Value::Null, &json!("WOMAN")),
         "{shown:#}"
     );
+    let stays = server
+        .ok(
+            "query($p: ID!) { place(id: $p) { stays { participantId participant { erased personal { name } } } } }",
+            json!({ "p": place }),
+        )
+        .await;
+    assert_eq!(
+        stays["place"]["stays"],
+        json!([{ "participantId": aino_id, "participant": { "erased": true, "personal": null } }])
+    );
     let second = tour::place(&server, &agreement, &allocation, "2024-09-01").await;
     let events = event_count(&db.db).await;
     let refill = tour::fill_id(&server, &second, &aino_id, "2025-02-01").await;

@@ -106,7 +106,7 @@ pub struct ParticipantView {
 }
 
 impl ParticipantView {
-    fn new(id: String, state: Participant) -> ParticipantView {
+    pub(crate) fn new(id: String, state: Participant) -> ParticipantView {
         ParticipantView {
             id: ID(id),
             erased: state.erasure.is_some(),
