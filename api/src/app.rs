@@ -6,6 +6,7 @@ use crate::auth::{Keys, Principal, Role, Scope};
 use crate::error::AppError;
 use crate::idempotency;
 use crate::store::{append, AggregateStore, AppendError, Pending};
+use crate::vault::Vault;
 use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::member::Member;
 use konsortium_domain::org_number::OrgNumber;
@@ -131,6 +132,8 @@ struct Inner {
     /// Where queries read the views: a read replica when one is configured, else `db`.
     reads: Option<Db>,
     keys: Keys,
+    /// Seals and opens participants' personal data.
+    vault: Vault,
     projector: Arc<Projector>,
     members: AggregateStore<Member>,
     agreements: AggregateStore<FrameworkAgreement>,
@@ -142,13 +145,15 @@ struct Inner {
 
 impl App {
     /// Migrates the database, prepares the views and brings them up to date. Tokens are checked
-    /// with a random key only this process knows: right for tests, which mint their own.
+    /// with a random key, and personal data sealed with a random KEK, only this process knows: right
+    /// for tests, which mint their own tokens and read back only what they registered.
     pub async fn open(db: Db, options: ProjectorOptions) -> Result<App, AppError> {
-        App::open_with(db, options, Keys::random()).await
+        App::open_with(db, options, Keys::random(), Vault::random()).await
     }
 
-    /// Like [`open`](Self::open), checking tokens with the configured key.
-    pub async fn open_with(db: Db, options: ProjectorOptions, keys: Keys) -> Result<App, AppError> {
+    /// Like [`open`](Self::open), checking tokens with the configured key and sealing personal data
+    /// with the configured KEK.
+    pub async fn open_with(db: Db, options: ProjectorOptions, keys: Keys, vault: Vault) -> Result<App, AppError> {
         db.migrate().await?;
         let projector = Arc::new(Projector::new(db.clone(), views::all(), options));
         projector.prepare().await?;
@@ -169,6 +174,7 @@ impl App {
                 db,
                 reads: None,
                 keys,
+                vault,
             }),
         })
     }
@@ -200,6 +206,11 @@ impl App {
     /// The key tokens are signed and checked with.
     pub fn keys(&self) -> &Keys {
         &self.inner.keys
+    }
+
+    /// The KEK personal data is sealed and opened with.
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
     }
 
     pub fn projector(&self) -> &Arc<Projector> {

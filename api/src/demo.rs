@@ -3,14 +3,18 @@
 
 use crate::app::{member_id, Actor, App};
 use crate::application::input::participant;
+use crate::application::participants::{self, NewParticipant};
 use crate::application::split::{NewAllocation, Part};
 use crate::application::{agreements, members, places, reports, split};
 use crate::auth::{principal, AuthError, Keys, Role};
 use crate::error::AppError;
+use crate::vault::PersonalData;
 use konsortium_domain::calendar::{parse_date, DateRange, Month};
 use konsortium_domain::examples;
 use konsortium_domain::money::Percent;
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::participant::{Gender, TargetGroup};
+use konsortium_domain::personnummer::Personnummer;
 use konsortium_domain::place::ExitReason;
 use konsortium_projections::views;
 use time::Date;
@@ -58,10 +62,28 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     // from 17 March 2025, Cecilia left for studies in January.
     let fyndet_places = demo.allocate(OSTERSUND, &fyndet, Part::Places(8), "2024-09-01").await?;
     let cafe_places = demo.allocate(OSTERSUND, &cafe, Part::Places(5), "2024-09-01").await?;
-    demo.open_and_fill(OSTERSUND, &fyndet_places, "p-anna-7f3a", "2024-11-11").await?;
-    let bo = demo.open_and_fill(OSTERSUND, &fyndet_places, "p-bo-20b4", "2024-09-01").await?;
+    let anna = Person {
+        name: "Anna Demosson",
+        born: "1985-03-12",
+        gender: Gender::Woman,
+        group: TargetGroup::RegisteredTwelveMonths,
+    };
+    demo.open_and_fill(OSTERSUND, &fyndet, &fyndet_places, &anna, "2024-11-11").await?;
+    let bo = Person {
+        name: "Bo Demosson",
+        born: "1979-06-02",
+        gender: Gender::Man,
+        group: TargetGroup::RegisteredTwelveMonths,
+    };
+    let bo = demo.open_and_fill(OSTERSUND, &fyndet, &fyndet_places, &bo, "2024-09-01").await?;
     places::employ_participant(app, &demo.actor, &bo, day("2025-03-17")?).await?;
-    let cecilia = demo.open_and_fill(OSTERSUND, &cafe_places, "p-cecilia-91c2", "2024-10-01").await?;
+    let cecilia = Person {
+        name: "Cecilia Demosson",
+        born: "2003-01-20",
+        gender: Gender::Woman,
+        group: TargetGroup::YoungSixMonths,
+    };
+    let cecilia = demo.open_and_fill(OSTERSUND, &cafe, &cafe_places, &cecilia, "2024-10-01").await?;
     places::vacate_place(app, &demo.actor, &cecilia, day("2025-01-31")?, ExitReason::Studies).await?;
     let (november, report) = demo.submit(OSTERSUND, &fyndet, "2024-11").await?;
     reports::approve_monthly_report(app, &demo.actor, &november, report.version).await?;
@@ -69,7 +91,9 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
 
     // Krokom: 7 500 kr for at most 3 months, cut to 3 000 kr from 2025.
     let krokom_places = demo.allocate(KROKOM, &cafe, Part::Places(3), "2024-10-01").await?;
-    demo.open_and_fill(KROKOM, &krokom_places, "p-david-4e8d", "2024-10-16").await?;
+    let david =
+        Person { name: "David Demosson", born: "1991-11-30", gender: Gender::Man, group: TargetGroup::NewlyArrived };
+    demo.open_and_fill(KROKOM, &cafe, &krokom_places, &david, "2024-10-16").await?;
     demo.submit(KROKOM, &cafe, "2024-12").await?;
 
     // Nordanstig admits associations: Föreningen Gemenskap takes two places at 5 000 kr.
@@ -102,6 +126,14 @@ pub fn tokens(keys: &Keys) -> Result<Vec<(String, String)>, AuthError> {
     callers.into_iter().map(|(who, p)| Ok((who.to_string(), keys.mint(&p, day)?))).collect()
 }
 
+/// A made-up participant of the demo.
+struct Person {
+    name: &'static str,
+    born: &'static str,
+    gender: Gender,
+    group: TargetGroup,
+}
+
 struct Demo<'a> {
     app: &'a App,
     actor: Actor,
@@ -118,15 +150,30 @@ impl Demo<'_> {
         Ok(split::allocate(self.app, &self.actor, new).await?.id)
     }
 
+    /// Registers the person with the member, opens a place and fills it with them.
     async fn open_and_fill(
         &self,
         agreement: &str,
+        member: &str,
         allocation: &str,
-        who: &str,
+        who: &Person,
         from: &str,
     ) -> Result<String, AppError> {
+        let born = day(who.born)?;
+        let new = NewParticipant {
+            personal: PersonalData {
+                name: who.name.into(),
+                personnummer: Personnummer::generate(born, 42, false).digits().to_string(),
+                year_of_birth: born.year(),
+                referring_authority: "Arbetsförmedlingen".into(),
+            },
+            gender: who.gender,
+            target_group: who.group,
+            member_id: Some(member.to_string()),
+        };
+        let id = participants::register_participant(self.app, &self.actor, &new).await?;
         let (place, _) = places::open_place(self.app, &self.actor, agreement, allocation, day(from)?).await?;
-        places::fill_place(self.app, &self.actor, &place, &participant("demo", who)?, day(from)?).await?;
+        places::fill_place(self.app, &self.actor, &place, &participant("demo", &id)?, day(from)?).await?;
         Ok(place)
     }
 

@@ -151,7 +151,11 @@ impl DomainError for ParticipantError {
     /// The participant is busy elsewhere: the input is fine, the person's record is not free for it.
     fn code(&self) -> &'static str {
         match self {
-            ParticipantError::LeftBeforeArriving { .. } => code::VALIDATION,
+            ParticipantError::LeftBeforeArriving { .. }
+            | ParticipantError::NoConsentToWithdraw { .. }
+            | ParticipantError::WithdrawnBeforeGiven { .. } => code::VALIDATION,
+            // An unknown or erased id names nobody a place could be filled with.
+            ParticipantError::NotRegistered | ParticipantError::Erased => code::NOT_FOUND,
             _ => code::CONFLICT,
         }
     }

@@ -20,3 +20,5 @@ pub mod idempotency;
 pub mod server;
 /// Loading aggregates and appending their events, several in one transaction.
 pub mod store;
+/// Participants' personal data sealed under keys of their own, wrapped by the KEK; erasure by deleting a key.
+pub mod vault;

@@ -6,6 +6,7 @@ use konsortium_api::app::App;
 use konsortium_api::auth::{self, Keys, Principal, Role};
 use konsortium_api::error::AppError;
 use konsortium_api::http::{HttpSettings, DEFAULT_REQUEST_TIMEOUT};
+use konsortium_api::vault::Vault;
 use konsortium_api::{demo, graphql, server};
 use konsortium_projections::{rebuild, Db, ProjectorOptions};
 use std::io::Write;
@@ -28,6 +29,11 @@ struct Cli {
     /// first use). On PostgreSQL set this or KONSORTIUM_JWT_SECRET, the same on every node.
     #[arg(long, env = "KONSORTIUM_JWT_KEY_FILE", global = true)]
     jwt_key_file: Option<PathBuf>,
+    /// File holding the key-encryption key for participants' personal data (64 hex digits); by
+    /// default `kek.key` beside the SQLite file (created on first use). On PostgreSQL set this or
+    /// KONSORTIUM_KEK, the same on every node. Lose it and every identity is lost.
+    #[arg(long, env = "KONSORTIUM_KEK_FILE", global = true)]
+    kek_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -131,6 +137,23 @@ fn signing_keys(cli: &Cli) -> Result<Keys, Box<dyn std::error::Error + Send + Sy
     }
 }
 
+/// The key-encryption key for personal data: KONSORTIUM_KEK, else the key file (created beside an
+/// SQLite database on first use, like the token key).
+fn personal_data_vault(cli: &Cli) -> Result<Vault, Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(kek) = std::env::var("KONSORTIUM_KEK").ok().filter(|s| !s.trim().is_empty()) {
+        return Ok(Vault::from_hex(&kek)?);
+    }
+    if let Some(path) = &cli.kek_file {
+        return Ok(Vault::from_file(path)?);
+    }
+    match sqlite_dir(cli.database_url.as_deref()) {
+        Some(dir) => Ok(Vault::from_file(&dir.join("kek.key"))?),
+        None => Err("on PostgreSQL, set KONSORTIUM_KEK (64 hex digits, e.g. `openssl rand -hex 32`) or \
+                     KONSORTIUM_KEK_FILE, the same on every node"
+            .into()),
+    }
+}
+
 /// The directory of the SQLite database file, when the store is SQLite.
 fn sqlite_dir(url: Option<&str>) -> Option<PathBuf> {
     let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(konsortium_projections::db::DEFAULT_SQLITE_URL);
@@ -164,11 +187,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         return print_token(&keys, &principal, *ttl, login_url.then_some(bind.as_str()));
     }
     // Each command that needs the database connects itself, so `schema` works without one.
-    let keys = match &cli.command {
-        Command::Serve { .. } | Command::Rebuild { .. } => Some(signing_keys(&cli)?),
-        _ => None,
+    let (keys, vault) = match &cli.command {
+        Command::Serve { .. } | Command::Rebuild { .. } => {
+            (Some(signing_keys(&cli)?), Some(personal_data_vault(&cli)?))
+        }
+        _ => (None, None),
     };
     let keys = || keys.clone().ok_or("no signing key");
+    let vault = || vault.clone().ok_or("no key-encryption key");
     let database_url = cli.database_url.as_deref();
     match cli.command {
         Command::Token { .. } => unreachable!("handled above"),
@@ -191,8 +217,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             };
             settings.check()?;
             let db = Db::connect(database_url).await?;
-            let mut app =
-                App::open_with(db, ProjectorOptions::default(), keys()?).await.map_err(AppError::into_boxed)?;
+            let mut app = App::open_with(db, ProjectorOptions::default(), keys()?, vault()?)
+                .await
+                .map_err(AppError::into_boxed)?;
             if let Some(replica) = read_database_url.as_deref().filter(|u| !u.trim().is_empty()) {
                 app = app.with_read_replica(Db::connect(Some(replica)).await?);
                 tracing::info!("queries read from the replica");
@@ -212,7 +239,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
         Command::Rebuild { projection } => {
             let db = Db::connect(database_url).await?;
-            let app = App::open_with(db, ProjectorOptions::default(), keys()?).await.map_err(AppError::into_boxed)?;
+            let app = App::open_with(db, ProjectorOptions::default(), keys()?, vault()?)
+                .await
+                .map_err(AppError::into_boxed)?;
             let bar = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
                     .progress_chars("=> "),

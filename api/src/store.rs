@@ -7,10 +7,12 @@
 //! follow the state the decision was made on, so the events table's primary key is the optimistic
 //! lock for every aggregate a command touches: a concurrent writer to any of them makes the whole
 //! commit fail with a conflict and nothing is stored. No cqrs-es queries are registered: views are fed
-//! by the projector from the log (DESIGN decision 3).
+//! by the projector from the log (DESIGN decision 3). A change may carry a data key to keep or destroy
+//! ([`KeyChange`]): it is written in the same transaction, so a registration never exists without its
+//! key and an erasure is never recorded while its key survives.
 
 use crate::error::{AppError, DomainError};
-use crate::idempotency;
+use crate::{idempotency, vault};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
@@ -42,6 +44,29 @@ pub struct Pending {
     /// The last sequence the decision saw; the events take the numbers after it.
     after_sequence: usize,
     events: Vec<(String, String, Value)>,
+    /// An owner's data key to keep or destroy with these events.
+    key: Option<KeyChange>,
+}
+
+/// A change to the data key of an owner of personal data (a participant, a sole trader) that belongs
+/// with an event: the key of a registration is stored, and the key of an erasure destroyed, in the
+/// transaction that stores the event. So a
+/// registration never exists without its key (its identity would be unreadable from the start) and
+/// an erasure is never recorded while the key survives, or the other way round.
+#[derive(Clone)]
+pub enum KeyChange {
+    Keep { owner_id: String, wrapped: String },
+    Destroy { owner_id: String },
+}
+
+/// Names the participant only; the wrapped key stays out of logs.
+impl std::fmt::Debug for KeyChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyChange::Keep { owner_id, .. } => write!(f, "Keep({owner_id})"),
+            KeyChange::Destroy { owner_id } => write!(f, "Destroy({owner_id})"),
+        }
+    }
 }
 
 /// Why an append stored nothing.
@@ -71,6 +96,11 @@ impl Pending {
     /// How many events the decision produced.
     pub fn len(&self) -> usize {
         self.events.len()
+    }
+
+    /// Stores or destroys an owner's data key together with these events.
+    pub fn with_key(self, key: KeyChange) -> Pending {
+        Pending { key: Some(key), ..self }
     }
 }
 
@@ -118,8 +148,13 @@ where
             .map(|event| Ok((event.event_type(), event.event_version(), serde_json::to_value(&event)?)))
             .collect::<Result<Vec<_>, serde_json::Error>>()
             .map_err(|e| AppError::Internal(Box::new(e)))?;
-        let pending =
-            Pending { aggregate_type: A::TYPE, aggregate_id: self.id.clone(), after_sequence: self.sequence, events };
+        let pending = Pending {
+            aggregate_type: A::TYPE,
+            aggregate_id: self.id.clone(),
+            after_sequence: self.sequence,
+            events,
+            key: None,
+        };
         self.sequence += pending.events.len();
         Ok(pending)
     }
@@ -164,6 +199,14 @@ pub async fn append(
                 });
             }
         }
+    }
+    for change in changes {
+        let written = match &change.key {
+            Some(KeyChange::Keep { owner_id, wrapped }) => vault::store_key(&mut tx, owner_id, wrapped).await,
+            Some(KeyChange::Destroy { owner_id }) => vault::destroy_key(&mut tx, owner_id).await,
+            None => Ok(()),
+        };
+        written.map_err(|e| AppendError::Db(DbError::Sql(e)))?;
     }
     if let Some(key) = key {
         if let Err(err) = idempotency::insert(&mut tx, key).await {

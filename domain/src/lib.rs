@@ -21,6 +21,8 @@ pub mod personnummer;
 pub mod place;
 /// Monthly reports and the reimbursement rule they are computed by.
 pub mod reimbursement;
+/// Personal data sealed under a key kept outside the log (crypto-shredding).
+pub mod sealed;
 /// Splitting an agreement across members: places or roles with shares.
 pub mod split;
 /// Free text from users, trimmed, bounded and free of control characters.

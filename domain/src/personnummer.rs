@@ -54,6 +54,16 @@ impl Personnummer {
         Ok(Personnummer(full))
     }
 
+    /// The number of a person born on `born` with a three-digit birth serial (`serial` modulo 1 000),
+    /// its check digit computed: for test data, demo data and data set generators, which must not
+    /// invent a number that fails the check. `samordningsnummer` adds 60 to the day.
+    pub fn generate(born: Date, serial: u16, samordningsnummer: bool) -> Personnummer {
+        let day = born.day() + if samordningsnummer { 60 } else { 0 };
+        let body = format!("{:04}{:02}{day:02}{:03}", born.year(), u8::from(born.month()), serial % 1_000);
+        let check = (0..10).find(|c| luhn_valid(&format!("{}{c}", &body[2..]))).unwrap_or(0);
+        Personnummer(format!("{body}{check}"))
+    }
+
     /// The twelve digits.
     pub fn digits(&self) -> &str {
         &self.0
@@ -135,6 +145,16 @@ mod tests {
     fn debug_output_hides_the_last_four_digits() {
         let number = Personnummer::parse("19121212-1212", TODAY).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(format!("{number:?}"), "Personnummer(19121212-****)");
+    }
+
+    #[test]
+    fn a_generated_number_passes_the_check_and_keeps_its_birth_date() {
+        let number = Personnummer::generate(date!(1985 - 03 - 12), 123, false);
+        assert_eq!(Personnummer::parse(&number.to_string(), TODAY).map(|p| p.birth_year()), Ok(1985));
+        let coordination = Personnummer::generate(date!(1990 - 07 - 04), 7, true);
+        let parsed = Personnummer::parse(&coordination.to_string(), TODAY);
+        assert_eq!(parsed.as_ref().map(Personnummer::is_samordningsnummer), Ok(true), "{coordination}");
+        assert!(coordination.digits().starts_with("19900764"), "{coordination}");
     }
 
     proptest! {

@@ -126,6 +126,9 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // A deleted row is overwritten with zeros, so an erased participant's key leaves no trace
+            // in the file's free pages.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(30));
         SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(DbError::Connect)
     }

@@ -104,6 +104,14 @@ impl TestDb {
         }
     }
 
+    /// The database file (SQLite only).
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        match &self.location {
+            Location::Sqlite { file, .. } => Some(file),
+            Location::Postgres { .. } => None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.location, Location::Postgres { .. })
     }
@@ -137,6 +145,8 @@ pub struct TestApp {
     client: reqwest::Client,
     /// A staff token, sent by [`graphql`](Self::graphql).
     pub staff: String,
+    /// The participants tests name by a handle ("p-anna"), by the id the server issued them.
+    participants: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl TestApp {
@@ -144,7 +154,13 @@ impl TestApp {
         let app = App::open(db, test_options()).await.unwrap_or_else(|e| panic!("app failed to open: {e:?}"));
         let running = server::start(app, "127.0.0.1:0").await.unwrap_or_else(|e| panic!("cannot bind: {e}"));
         let staff = mint(running.app(), Role::Staff, None, None);
-        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new(), staff }
+        TestApp {
+            base: format!("http://{}", running.addr),
+            running,
+            client: reqwest::Client::new(),
+            staff,
+            participants: Default::default(),
+        }
     }
 
     /// A token for a caller of this server.
@@ -158,11 +174,32 @@ impl TestApp {
         let running =
             server::start_with(app, "127.0.0.1:0", &settings).await.unwrap_or_else(|e| panic!("cannot start: {e}"));
         let staff = mint(running.app(), Role::Staff, None, None);
-        TestApp { base: format!("http://{}", running.addr), running, client: reqwest::Client::new(), staff }
+        TestApp {
+            base: format!("http://{}", running.addr),
+            running,
+            client: reqwest::Client::new(),
+            staff,
+            participants: Default::default(),
+        }
     }
 
     pub fn app(&self) -> &App {
         self.running.app()
+    }
+
+    /// The id of the participant a test calls by `handle` ("p-anna"), registered by staff on first
+    /// use with a made-up identity: a test about places need not be about the registry.
+    pub async fn participant(&self, handle: &str) -> String {
+        let mut known = self.participants.lock().await;
+        if let Some(id) = known.get(handle) {
+            return id.clone();
+        }
+        let serial = u16::try_from(known.len()).unwrap_or(0);
+        let input = tour::participant_input(&format!("Test {handle}"), serial);
+        let data = self.ok(tour::REGISTER_PARTICIPANT, json!({ "i": input })).await;
+        let id = data["registerParticipant"]["id"].as_str().unwrap_or_default().to_string();
+        known.insert(handle.to_string(), id.clone());
+        id
     }
 
     /// Waits until every view shows every stored event, for tests that write to the log directly

@@ -6,9 +6,10 @@
 //! transactions through the server's own store code, so the log is what the server would have
 //! written, only faster.
 
-use crate::workload::{org_number, Rng};
+use crate::workload::{org_number, register_participant, Rng};
 use konsortium_api::error::AppError;
 use konsortium_api::store::{append, Loaded, Pending};
+use konsortium_api::vault::Vault;
 use konsortium_domain::agreement::{
     AfterEmploymentMaximum, AgreementCommand, AgreementKind, AgreementTerms, Buyer, FrameworkAgreement, RateCard,
     RateChange, VatCategory,
@@ -95,6 +96,9 @@ impl Writer<'_> {
 
 /// Writes the data set into an empty store; returns how many events it wrote.
 pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Result<u64, AppError> {
+    // The people are made up and never read back, so their identities are sealed under a KEK of the
+    // run's own; the registry's rows and keys are written as a server would write them.
+    let vault = Vault::random();
     let mut rng = Rng::new(2026);
     let mut out = Writer { db, pending: Vec::new(), events: 0, written: 0 };
     let end = Date::from_calendar_date(START.year() + scale.years - 1, time::Month::December, 31).unwrap_or(START);
@@ -105,7 +109,8 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
         let category = if rng.below(10) == 0 { MemberCategory::OtherAssociation } else { MemberCategory::Wise };
         let command = MemberCommand::Register {
             name: format!("Medlemsföretag {m}"),
-            org_number: org_number(900_000 + m),
+            org_number: Some(org_number(900_000 + m)),
+            sealed_org_number: None,
             category,
             target_group_share: Percent::from_whole(30 + u32::try_from(rng.below(50)).unwrap_or(0)),
             joined_on: START,
@@ -187,7 +192,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
                     opened_on: START,
                 };
                 out.push(place.decide(open).await?).await?;
-                stays(&mut rng, &mut out, &mut place, &agreement_id, &members[m].id, end).await?;
+                stays(&mut rng, &mut out, &vault, &mut place, &agreement_id, &members[m].id, end).await?;
                 places_of_member.push((place_id, place));
             }
             holders.push((m, places_of_member));
@@ -241,6 +246,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
 async fn stays(
     rng: &mut Rng,
     out: &mut Writer<'_>,
+    vault: &Vault,
     place: &mut Loaded<TrainingPlace>,
     agreement_id: &str,
     member_id: &str,
@@ -252,6 +258,8 @@ async fn stays(
         let participant =
             ParticipantId::parse(&format!("n-{}-{n}", place.id)).map_err(|e| AppError::invalid("participant", e))?;
         let mut person = Loaded::<Participant>::fresh(participant.as_str());
+        let registered = register_participant(vault, &mut person, out.written + n, from).await;
+        out.push(registered.map_err(|e| AppError::invalid("participant", e))?).await?;
         out.push(place.decide(PlaceCommand::Fill { participant: participant.clone(), from }).await?).await?;
         let take = ParticipantCommand::TakePlace {
             place_id: place.id.clone(),

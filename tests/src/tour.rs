@@ -2,6 +2,7 @@
 //! before the one they are about.
 
 use crate::TestApp;
+use konsortium_domain::personnummer::Personnummer;
 use serde_json::{json, Value};
 
 /// A registered member's id (the request must succeed).
@@ -91,14 +92,32 @@ pub async fn place(server: &TestApp, agreement: &str, allocation: &str, on: &str
     body["data"]["openPlace"]["id"].as_str().unwrap_or_default().to_string()
 }
 
-/// Fills a place; returns the whole response body.
+pub const REGISTER_PARTICIPANT: &str =
+    "mutation($i: RegisterParticipantInput!) { registerParticipant(input: $i) { id gender targetGroup registeredBy } }";
+
+/// A participant to register: a woman born 12 March 1985 (birth serial `serial`), in the target group
+/// for twelve months, sent by Arbetsförmedlingen.
+pub fn participant_input(name: &str, serial: u16) -> Value {
+    let number = Personnummer::generate(time::macros::date!(1985 - 03 - 12), serial, false);
+    json!({
+        "name": name, "personnummer": number.to_string(), "gender": "WOMAN", "yearOfBirth": 1985,
+        "referringAuthority": "Arbetsförmedlingen", "targetGroup": "REGISTERED_TWELVE_MONTHS"
+    })
+}
+
+/// Fills a place with the participant a test calls `participant` ("p-anna"), registering them on
+/// first use; returns the whole response body.
 pub async fn fill(server: &TestApp, place: &str, participant: &str, from: &str) -> Value {
-    server
-        .graphql(
-            "mutation($p: ID!, $who: String!, $from: String!) { fillPlace(placeId: $p, participantId: $who, from: $from) { filledBy } }",
-            json!({ "p": place, "who": participant, "from": from }),
-        )
-        .await
+    let id = server.participant(participant).await;
+    fill_id(server, place, &id, from).await
+}
+
+pub const FILL: &str =
+    "mutation($p: ID!, $who: ID!, $from: String!) { fillPlace(placeId: $p, participantId: $who, from: $from) { filledBy } }";
+
+/// Fills a place with a participant by id, as staff; returns the whole response body.
+pub async fn fill_id(server: &TestApp, place: &str, participant_id: &str, from: &str) -> Value {
+    server.graphql(FILL, json!({ "p": place, "who": participant_id, "from": from })).await
 }
 
 /// Vacates a place; returns the whole response body.

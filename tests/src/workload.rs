@@ -2,14 +2,17 @@
 //! same store code the server uses, on either store, without waiting for views.
 
 use konsortium_api::error::DomainError;
-use konsortium_api::store::{append, AggregateStore, Pending};
+use konsortium_api::store::{append, AggregateStore, KeyChange, Loaded, Pending};
+use konsortium_api::vault::{PersonalData, Vault};
 use konsortium_domain::agreement::{AgreementCommand, FrameworkAgreement, RateCard};
 use konsortium_domain::calendar::{DateRange, Month};
 use konsortium_domain::examples;
 use konsortium_domain::member::{Member, MemberCategory, MemberCommand};
 use konsortium_domain::money::{Ore, Percent};
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::participant::{Gender, TargetGroup};
 use konsortium_domain::participant::{Participant, ParticipantCommand};
+use konsortium_domain::personnummer::Personnummer;
 use konsortium_domain::place::{ExitReason, ParticipantId, PlaceCommand, TrainingPlace};
 use konsortium_domain::reimbursement::{
     report_id, MonthlyReimbursement, PlaceReport, ReimbursementCommand, ReportInput,
@@ -61,8 +64,36 @@ pub fn org_number(n: u32) -> OrgNumber {
 
 const NOTHING_YET: &str = "nothing to act on yet";
 
+/// Registers a made-up participant number `n` in memory: the decision and its sealed key, ready to be
+/// appended together. Sealing costs two small encryptions, so a data set of many people stays cheap.
+pub async fn register_participant(
+    vault: &Vault,
+    participant: &mut Loaded<Participant>,
+    n: u64,
+    on: Date,
+) -> Result<Pending, String> {
+    let born = time::macros::date!(1960 - 01 - 01) + Duration::days(i64::try_from(n % 15_000).unwrap_or(0));
+    let personal = PersonalData {
+        name: format!("Deltagare {n}"),
+        personnummer: Personnummer::generate(born, u16::try_from(n % 1_000).unwrap_or(0), n.is_multiple_of(9))
+            .digits()
+            .to_string(),
+        year_of_birth: born.year(),
+        referring_authority: "Arbetsförmedlingen".into(),
+    };
+    let (sealed, wrapped) = vault.seal(&participant.id, &personal).map_err(|e| e.to_string())?;
+    let gender = [Gender::Woman, Gender::Man, Gender::Other, Gender::NotStated][usize::try_from(n % 4).unwrap_or(0)];
+    let target_group = [TargetGroup::RegisteredTwelveMonths, TargetGroup::YoungSixMonths, TargetGroup::NewlyArrived]
+        [usize::try_from(n % 3).unwrap_or(0)];
+    let command =
+        ParticipantCommand::Register { gender, target_group, registered_by: None, registered_on: on, personal: sealed };
+    let pending = participant.decide(command).await.map_err(|e| e.message())?;
+    Ok(pending.with_key(KeyChange::Keep { owner_id: participant.id.clone(), wrapped }))
+}
+
 pub struct Workload {
     db: Db,
+    vault: Vault,
     participants: AggregateStore<Participant>,
     members: AggregateStore<Member>,
     agreements: AggregateStore<FrameworkAgreement>,
@@ -88,6 +119,7 @@ impl Workload {
     pub fn new(db: &Db, writer: u32, seed: u64) -> Workload {
         Workload {
             db: db.clone(),
+            vault: Vault::random(),
             participants: AggregateStore::new(db),
             members: AggregateStore::new(db),
             agreements: AggregateStore::new(db),
@@ -151,7 +183,8 @@ impl Workload {
                 self.member_ids.push(id.clone());
                 let command = MemberCommand::Register {
                     name: format!("Medlem {} {step}", self.writer),
-                    org_number: org_number(self.writer * 10_000 + step),
+                    org_number: Some(org_number(self.writer * 10_000 + step)),
+                    sealed_org_number: None,
                     category: if self.rng.below(4) == 0 {
                         MemberCategory::OtherAssociation
                     } else {
@@ -313,6 +346,9 @@ impl Workload {
             let Some(place_id) = self.pick(&self.place_ids.clone()) else { return Err(NOTHING_YET.into()) };
             let participant = ParticipantId::parse(&format!("pp-{}-{step}", self.writer)).map_err(|e| e.to_string())?;
             let from = day(&mut self.rng);
+            let mut person = self.participants.load(participant.as_str()).await.map_err(|e| e.to_string())?;
+            let registered = register_participant(&self.vault, &mut person, u64::from(step), from).await?;
+            self.commit(&[registered]).await?;
             let mut place = self.places.load(&place_id).await.map_err(|e| e.to_string())?;
             let filled = place
                 .decide(PlaceCommand::Fill { participant: participant.clone(), from })

@@ -45,7 +45,8 @@ async fn a_member_works_on_its_own_places_only_and_a_buyer_changes_nothing(db: T
     let as_buyer = server.token(Role::Buyer, None, Some("212000-2411"));
     const OPEN: &str = "mutation($a: ID!, $l: ID!) { openPlace(agreementId: $a, allocationId: $l, openedOn: \"2024-09-01\") { id memberId } }";
     const FILL: &str =
-        "mutation($p: ID!) { fillPlace(placeId: $p, participantId: \"p-anna\", from: \"2024-11-11\") { filledBy } }";
+        "mutation($p: ID!, $who: ID!) { fillPlace(placeId: $p, participantId: $who, from: \"2024-11-11\") { filledBy } }";
+    let anna = server.participant("p-anna").await;
 
     let before = event_count(&db.db).await;
     let refused = server.graphql_as(Some(&as_fyndet), OPEN, json!({ "a": agreement, "l": cafes })).await;
@@ -56,7 +57,7 @@ async fn a_member_works_on_its_own_places_only_and_a_buyer_changes_nothing(db: T
             tour::ALLOCATE,
             json!({ "i": { "agreementId": agreement, "memberId": fyndet, "places": 1, "startDate": "2025-01-01" } }),
         ),
-        (&as_buyer, FILL, json!({ "p": fyndets_place })),
+        (&as_buyer, FILL, json!({ "p": fyndets_place, "who": anna })),
         (&as_buyer, OPEN, json!({ "a": agreement, "l": fyndets })),
     ] {
         let body = server.graphql_as(Some(token), query, variables).await;
@@ -66,8 +67,8 @@ async fn a_member_works_on_its_own_places_only_and_a_buyer_changes_nothing(db: T
 
     let opened = server.graphql_as(Some(&as_fyndet), OPEN, json!({ "a": agreement, "l": fyndets })).await;
     assert_eq!(opened["data"]["openPlace"]["memberId"], json!(fyndet), "{opened:#}");
-    let filled = server.graphql_as(Some(&as_fyndet), FILL, json!({ "p": fyndets_place })).await;
-    assert_eq!(filled["data"]["fillPlace"]["filledBy"], "p-anna", "{filled:#}");
+    let filled = server.graphql_as(Some(&as_fyndet), FILL, json!({ "p": fyndets_place, "who": anna })).await;
+    assert_eq!(filled["data"]["fillPlace"]["filledBy"], json!(anna), "{filled:#}");
     let submit = json!({ "i": { "agreementId": agreement, "memberId": fyndet, "month": "2024-11" } });
     const SUBMIT: &str = "mutation($i: MonthlyReportInput!) { submitMonthlyReport(input: $i) { id totalOre version } }";
     let report = server.graphql_as(Some(&as_fyndet), SUBMIT, submit).await;

@@ -150,6 +150,7 @@ async fn a_stay_cannot_start_before_its_place_was_opened(db: TestDb) {
     let agreement = tour::agreement(&server, ostersund_input()).await;
     let allocation = tour::allocation(&server, &agreement, &fyndet, 2, "2024-09-01").await;
     let place = tour::place(&server, &agreement, &allocation, "2024-10-01").await;
+    server.participant("p-anna").await;
     let before = event_count(&db.db).await;
     let body = tour::fill(&server, &place, "p-anna", "2024-09-15").await;
     assert_eq!((error_code(&body), error_rule(&body)), ("VALIDATION", "BeforeOpened"), "{body:#}");

@@ -111,7 +111,7 @@ async fn views_answer_scoped_questions_and_nested_look_ups_are_batched(db: TestD
         .await;
     assert_eq!(
         listed["places"],
-        json!({ "totalCount": 1, "nodes": [{ "filledBy": "p-anna", "member": { "name": "Returbutiken Fyndet" },
+        json!({ "totalCount": 1, "nodes": [{ "filledBy": server.participant("p-anna").await, "member": { "name": "Returbutiken Fyndet" },
                 "agreement": { "title": "Arbetsträning", "buyer": { "orgNumber": "212000-2411" } } }] })
     );
     let split = server

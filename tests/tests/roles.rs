@@ -44,6 +44,10 @@ struct World {
     place_a: String,
     empty_place_a: String,
     report_a: String,
+    /// On member A's place.
+    anna: String,
+    /// Registered, on no place: the one erased.
+    bo: String,
 }
 
 async fn world(server: &TestApp) -> World {
@@ -70,7 +74,11 @@ async fn world(server: &TestApp) -> World {
     assert!(tour::fill(server, &place_a, "p-anna", "2024-11-11").await.get("errors").is_none());
     let report = tour::submit(server, &agreement_x, &member_a, "2024-11").await;
     let report_a = report["data"]["submitMonthlyReport"]["id"].as_str().unwrap_or_default().to_string();
+    let anna = server.participant("p-anna").await;
+    let bo = server.participant("p-bo").await;
     World {
+        anna,
+        bo,
         member_a,
         member_b,
         spare_member,
@@ -107,6 +115,44 @@ fn table(w: &World) -> Vec<Rule> {
         rule("places", "{ places { nodes { id } } }", json!({}), NO_BUYER),
         rule("place", "query($id: ID!) { place(id: $id) { id } }", json!({ "id": w.place_a }), NO_BUYER),
         rule("monthlyReports", "{ monthlyReports { nodes { id } } }", json!({}), NO_BUYER),
+        // Member B is not refused but reads nothing: see `a_member_reads_only_its_own_participants`.
+        rule(
+            "participant",
+            "query($id: ID!) { participant(id: $id) { id personal { name } } }",
+            json!({ "id": w.anna }),
+            NO_BUYER,
+        ),
+        rule(
+            "auditTrail",
+            "query($id: ID!) { auditTrail(participantId: $id) { action } }",
+            json!({ "id": w.anna }),
+            STAFF,
+        ),
+        rule(
+            "registerParticipant",
+            "mutation($i: RegisterParticipantInput!) { registerParticipant(input: $i) { id } }",
+            json!({ "i": { "name": "Cecilia Test", "personnummer": "19121212-1212", "gender": "WOMAN", "yearOfBirth": 1912,
+                "referringAuthority": "Socialtjänsten", "targetGroup": "NEWLY_ARRIVED", "memberId": w.member_a } }),
+            STAFF_AND_A,
+        ),
+        rule(
+            "recordConsent",
+            "mutation($id: ID!) { recordConsent(participantId: $id, purpose: CONTACT_AFTER_EXIT, from: \"2024-11-11\") { id } }",
+            json!({ "id": w.anna }),
+            STAFF_AND_A,
+        ),
+        rule(
+            "withdrawConsent",
+            "mutation($id: ID!) { withdrawConsent(participantId: $id, purpose: CONTACT_AFTER_EXIT, from: \"2024-12-01\") { id } }",
+            json!({ "id": w.anna }),
+            STAFF_AND_A,
+        ),
+        rule(
+            "eraseParticipant",
+            "mutation($id: ID!) { eraseParticipant(participantId: $id, reason: OBJECTION) { erased } }",
+            json!({ "id": w.bo }),
+            STAFF,
+        ),
         rule(
             "monthlyReport",
             "query($a: ID!, $m: ID!) { monthlyReport(agreementId: $a, memberId: $m, month: \"2024-11\") { id } }",
@@ -212,8 +258,8 @@ fn table(w: &World) -> Vec<Rule> {
         ),
         rule(
             "fillPlace",
-            "mutation($p: ID!) { fillPlace(placeId: $p, participantId: \"p-bo\", from: \"2024-09-01\") { id } }",
-            json!({ "p": w.empty_place_a }),
+            "mutation($p: ID!, $who: ID!) { fillPlace(placeId: $p, participantId: $who, from: \"2024-09-01\") { id } }",
+            json!({ "p": w.empty_place_a, "who": w.bo }),
             STAFF_AND_A,
         ),
         rule(
@@ -280,7 +326,11 @@ async fn every_operation_is_allowed_or_refused_by_role(db: TestDb) {
     };
     let rules = table(&w);
     let mutations = rules.iter().filter(|r| r.document.trim_start().starts_with("mutation")).count();
-    assert_eq!((rules.len() - mutations, mutations), (9, 26), "every query and mutation of the schema is in the table");
+    assert_eq!(
+        (rules.len() - mutations, mutations),
+        (11, 30),
+        "every query and mutation of the schema is in the table"
+    );
     for rule in &rules {
         // Refusals first: each must leave the log and the views exactly as they were.
         let (allowed, refused): (Vec<Caller>, Vec<Caller>) = EVERYONE.iter().partition(|c| rule.allowed.contains(c));

@@ -40,13 +40,9 @@ async fn open_place(server: &TestApp, agreement: &str, allocation: &str) -> Stri
     data["openPlace"]["id"].as_str().unwrap_or_default().to_string()
 }
 
+/// Fills a place with the participant the test calls `participant`, registered on first use.
 async fn fill(server: &TestApp, place: &str, participant: &str, from: &str) -> Value {
-    server
-        .graphql(
-            "mutation($p: ID!, $who: String!, $from: String!) { fillPlace(placeId: $p, participantId: $who, from: $from) { filledBy } }",
-            json!({ "p": place, "who": participant, "from": from }),
-        )
-        .await
+    konsortium_tests::tour::fill(server, place, participant, from).await
 }
 
 const REPORT_FIELDS: &str = "id status version totalOre commissionOre payoutOre approvedVersions
@@ -60,8 +56,9 @@ async fn fyndet_in_november(server: &TestApp) -> (String, String) {
     let allocation = allocation["data"]["allocatePlaces"]["id"].as_str().unwrap_or_default().to_string();
     let first = open_place(server, &agreement, &allocation).await;
     let second = open_place(server, &agreement, &allocation).await;
-    assert_eq!(fill(server, &first, "p-anna", "2024-11-11").await["data"]["fillPlace"]["filledBy"], "p-anna");
-    assert_eq!(fill(server, &second, "p-bo", "2024-09-01").await["data"]["fillPlace"]["filledBy"], "p-bo");
+    let (anna, bo) = (server.participant("p-anna").await, server.participant("p-bo").await);
+    assert_eq!(fill(server, &first, "p-anna", "2024-11-11").await["data"]["fillPlace"]["filledBy"], json!(anna));
+    assert_eq!(fill(server, &second, "p-bo", "2024-09-01").await["data"]["fillPlace"]["filledBy"], json!(bo));
     (agreement, fyndet)
 }
 
@@ -200,6 +197,7 @@ both_stores!(allocations_beyond_the_contracted_places_or_to_unqualified_members_
 async fn a_place_takes_one_pseudonymous_participant_at_a_time_and_records_the_outcome(db: TestDb) {
     let server = TestApp::spawn(db.db.clone()).await;
     let (agreement, fyndet) = fyndet_in_november(&server).await;
+    let anna = server.participant("p-anna").await;
     let places = server
         .ok(
             "query($a: ID!, $m: ID!) { places(agreementId: $a, memberId: $m) { nodes { id filledBy } } }",
@@ -208,14 +206,14 @@ async fn a_place_takes_one_pseudonymous_participant_at_a_time_and_records_the_ou
         .await;
     let anna_place = places["places"]["nodes"]
         .as_array()
-        .and_then(|all| all.iter().find(|p| p["filledBy"] == "p-anna"))
+        .and_then(|all| all.iter().find(|p| p["filledBy"] == json!(anna)))
         .and_then(|p| p["id"].as_str())
         .unwrap_or_default()
         .to_string();
 
     let twice = fill(&server, &anna_place, "p-cecilia", "2024-11-20").await;
     assert_eq!((error_code(&twice), &twice["errors"][0]["extensions"]["rule"]), ("CONFLICT", &json!("AlreadyFilled")));
-    let personnummer = fill(&server, &anna_place, "19850312-1234", "2024-11-20").await;
+    let personnummer = konsortium_tests::tour::fill_id(&server, &anna_place, "19850312-1234", "2024-11-20").await;
     assert_eq!(
         (error_code(&personnummer), &personnummer["errors"][0]["extensions"]["field"]),
         ("VALIDATION", &json!("participantId"))
@@ -229,7 +227,7 @@ async fn a_place_takes_one_pseudonymous_participant_at_a_time_and_records_the_ou
         .await;
     assert_eq!(
         vacated["vacatePlace"],
-        json!({ "filledBy": null, "stays": [{ "participantId": "p-anna", "from": "2024-11-11", "to": "2025-01-31", "exitReason": "STUDIES" }] })
+        json!({ "filledBy": null, "stays": [{ "participantId": anna, "from": "2024-11-11", "to": "2025-01-31", "exitReason": "STUDIES" }] })
     );
     server.stop().await;
     db.remove().await;

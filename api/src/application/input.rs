@@ -5,6 +5,7 @@ use crate::error::AppError;
 use konsortium_domain::calendar::{parse_date, parse_end_date, Month};
 use konsortium_domain::money::Percent;
 use konsortium_domain::org_number::OrgNumber;
+use konsortium_domain::personnummer::Personnummer;
 use konsortium_domain::place::ParticipantId;
 use konsortium_domain::text;
 use time::Date;
@@ -66,4 +67,24 @@ pub fn id(field: &str, value: &str) -> Result<String, AppError> {
         true => Ok(value.to_string()),
         false => Err(AppError::invalid(field, "not an id this server issued")),
     }
+}
+
+/// A person's identity as typed: the name, a personnummer or samordningsnummer (checked, Luhn), the
+/// year of birth it must agree with, and the referring authority. No error repeats what was typed.
+pub fn personal_data(
+    name: &str,
+    personnummer: &str,
+    year_of_birth: i32,
+    referring_authority: &str,
+) -> Result<crate::vault::PersonalData, AppError> {
+    let number = Personnummer::parse(personnummer, super::today()).map_err(|e| AppError::invalid("personnummer", e))?;
+    if year_of_birth != number.birth_year() {
+        return Err(AppError::invalid("yearOfBirth", "does not agree with the personnummer"));
+    }
+    Ok(crate::vault::PersonalData {
+        name: text("name", name, NAME_MAX)?,
+        personnummer: number.digits().to_string(),
+        year_of_birth,
+        referring_authority: text("referringAuthority", referring_authority, NAME_MAX)?,
+    })
 }

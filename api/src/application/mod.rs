@@ -21,6 +21,8 @@ pub mod agreements;
 pub mod input;
 /// Member enterprises and their standing.
 pub mod members;
+/// The participant registry: identities sealed, consent, erasure, and the audit trail.
+pub mod participants;
 /// Training places and who fills them.
 pub mod places;
 /// Monthly reports and their approval.

@@ -1,11 +1,11 @@
 //! Member enterprises: registering them and keeping their standing up to date.
 
-use super::{actor, app, connection, page, reader, Listing};
+use super::{actor, app, caller, connection, page, reader, Listing};
 use crate::application::access::Reading;
 use crate::application::input::{date, id, org_number, percent, text, NAME_MAX};
 use crate::application::members::{self, NewMember};
 use crate::error::AppError;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use konsortium_domain::member::{Member, MemberCategory};
 use konsortium_projections::views::members::{self as view, MemberFilter};
 
@@ -51,11 +51,14 @@ pub struct RegisterMemberInput {
 
 /// A member enterprise of the consortium.
 #[derive(SimpleObject, Clone)]
-#[graphql(name = "Member")]
+#[graphql(name = "Member", complex)]
 pub struct MemberView {
     pub id: ID,
     pub name: String,
-    pub org_number: String,
+    /// A sole trader (enskild firma), whose organisation number is its owner's personnummer.
+    pub sole_trader: bool,
+    #[graphql(skip)]
+    member: Member,
     pub category: Option<MemberCategoryGql>,
     /// For display, e.g. "45 %".
     pub target_group_share: String,
@@ -73,14 +76,24 @@ impl MemberView {
                 .standing(&id)
                 .is_some_and(|s| s.qualifies_for_reserved_on(crate::application::today())),
             id: ID(id),
-            name: member.name,
-            org_number: member.org_number.map(|o| o.to_string()).unwrap_or_default(),
+            name: member.name.clone(),
+            sole_trader: member.is_sole_trader(),
             category: member.category.map(Into::into),
             target_group_share: member.target_group_share.to_string(),
             target_group_share_basis_points: member.target_group_share.basis_points(),
             joined_on: member.joined_on.map(super::iso),
             left_on: member.left_on.map(super::iso),
+            member,
         }
+    }
+}
+
+#[ComplexObject]
+impl MemberView {
+    /// Organisationsnummer. A sole trader's is its owner's personnummer: shown only to staff and the
+    /// member itself, each read recorded in the audit trail; null for everyone else.
+    async fn org_number(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(members::org_number(app(ctx), caller(ctx)?, &self.id, &self.member).await?)
     }
 }
 

@@ -8,6 +8,7 @@
 mod agreement;
 mod loaders;
 mod member;
+mod participant;
 mod place;
 mod reimbursement;
 mod split;
@@ -29,6 +30,7 @@ pub struct Query(
     agreement::AgreementQuery,
     split::SplitQuery,
     place::PlaceQuery,
+    participant::ParticipantQuery,
     reimbursement::ReportQuery,
 );
 
@@ -38,6 +40,7 @@ pub struct Mutation(
     agreement::AgreementMutation,
     split::SplitMutation,
     place::PlaceMutation,
+    participant::ParticipantMutation,
     reimbursement::ReportMutation,
 );
 

@@ -3,10 +3,11 @@
 
 use super::agreement::AgreementView;
 use super::member::MemberView;
-use super::{actor, app, connection, iso, loaders, page, reader, Listing};
+use super::participant::ParticipantView;
+use super::{actor, app, caller, connection, iso, loaders, page, reader, Listing};
 use crate::application::access::Reading;
 use crate::application::input::{date, id, participant};
-use crate::application::places;
+use crate::application::{participants, places};
 use crate::error::AppError;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use konsortium_domain::place::{ExitReason, Occupancy, TrainingPlace};
@@ -52,7 +53,7 @@ impl From<ExitReason> for ExitReasonGql {
 
 /// One participant's stay on a place.
 #[derive(SimpleObject)]
-#[graphql(name = "Stay")]
+#[graphql(name = "Stay", complex)]
 pub struct StayView {
     /// Pseudonymous id; never a name or personnummer.
     pub participant_id: String,
@@ -102,6 +103,18 @@ impl PlaceView {
             filled_by: view::filled_by(place).map(str::to_string),
             stays: place.occupancy.iter().map(StayView::of).collect(),
         }
+    }
+}
+
+#[ComplexObject]
+impl StayView {
+    /// The participant in the registry (`erased` once their identity is gone); null for a stay
+    /// from before the registry.
+    async fn participant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ParticipantView>> {
+        let found = participants::participant(app(ctx), caller(ctx)?, &self.participant_id).await?;
+        Ok(found
+            .filter(|p| p.registered_on.is_some())
+            .map(|state| ParticipantView::new(self.participant_id.clone(), state)))
     }
 }
 
@@ -176,15 +189,16 @@ impl PlaceMutation {
         Ok(PlaceView::new(place_id, &place))
     }
 
-    /// A participant, by pseudonymous id, fills the place from a day; a participant holds one place of
-    /// the consortium at a time.
+    /// A registered participant, by the id `registerParticipant` issued, fills the place from a day; an
+    /// unknown or erased participant is `NOT_FOUND`, and a participant holds one place of the
+    /// consortium at a time.
     async fn fill_place(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
         idempotency_key: Option<String>,
         place_id: ID,
-        participant_id: String,
+        participant_id: ID,
         from: String,
     ) -> async_graphql::Result<PlaceView> {
         let place_id = id("placeId", &place_id)?;

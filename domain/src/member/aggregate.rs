@@ -1,6 +1,7 @@
 use super::{insert_version, Dated, MemberCategory, MemberCommand, MemberEvent, MemberStanding};
 use crate::money::Percent;
 use crate::org_number::OrgNumber;
+use crate::sealed::Sealed;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,10 @@ use time::Date;
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     pub name: String,
+    /// In clear for a legal person; `None` for a sole trader, whose number is in `sealed_org_number`.
     pub org_number: Option<OrgNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_org_number: Option<Sealed>,
     pub category: Option<MemberCategory>,
     pub target_group_share: Percent,
     pub joined_on: Option<Date>,
@@ -31,6 +35,10 @@ pub enum MemberError {
     NotRegistered,
     #[error("a member needs a name")]
     NameMissing,
+    #[error("a member needs an organisation number")]
+    OrgNumberMissing,
+    #[error("this organisation number is a personnummer (a sole trader's); it is personal data and is kept sealed")]
+    PersonnummerInClear,
     #[error("the member has already left the consortium")]
     AlreadyLeft,
     #[error("a member cannot leave ({left_on}) before it joined ({joined_on})")]
@@ -41,7 +49,12 @@ pub enum MemberError {
 
 impl Member {
     pub fn is_registered(&self) -> bool {
-        self.org_number.is_some()
+        self.joined_on.is_some()
+    }
+
+    /// A sole trader (enskild firma): its organisation number is its owner's personnummer.
+    pub fn is_sole_trader(&self) -> bool {
+        self.sealed_org_number.is_some()
     }
 
     pub fn standing(&self, member_id: &str) -> Option<MemberStanding> {
@@ -78,7 +91,14 @@ impl Member {
 
     fn decide(&self, command: MemberCommand) -> Result<MemberEvent, MemberError> {
         match command {
-            MemberCommand::Register { name, org_number, category, target_group_share, joined_on } => {
+            MemberCommand::Register {
+                name,
+                org_number,
+                sealed_org_number,
+                category,
+                target_group_share,
+                joined_on,
+            } => {
                 if self.is_registered() {
                     return Err(MemberError::AlreadyRegistered);
                 }
@@ -86,7 +106,21 @@ impl Member {
                 if name.is_empty() {
                     return Err(MemberError::NameMissing);
                 }
-                Ok(MemberEvent::MemberRegistered { name, org_number, category, target_group_share, joined_on })
+                match (&org_number, &sealed_org_number) {
+                    (Some(number), _) if number.is_personal_identity_number() => {
+                        return Err(MemberError::PersonnummerInClear)
+                    }
+                    (Some(_), None) | (None, Some(_)) => {}
+                    _ => return Err(MemberError::OrgNumberMissing),
+                }
+                Ok(MemberEvent::MemberRegistered {
+                    name,
+                    org_number,
+                    sealed_org_number,
+                    category,
+                    target_group_share,
+                    joined_on,
+                })
             }
             MemberCommand::ReportTargetGroupShare { share, reported_on } => {
                 self.ensure_active()?;
@@ -124,9 +158,17 @@ impl Aggregate for Member {
 
     fn apply(&mut self, event: MemberEvent) {
         match event {
-            MemberEvent::MemberRegistered { name, org_number, category, target_group_share, joined_on } => {
+            MemberEvent::MemberRegistered {
+                name,
+                org_number,
+                sealed_org_number,
+                category,
+                target_group_share,
+                joined_on,
+            } => {
                 self.name = name;
-                self.org_number = Some(org_number);
+                self.org_number = org_number;
+                self.sealed_org_number = sealed_org_number;
                 self.category = Some(category);
                 self.target_group_share = target_group_share;
                 self.joined_on = Some(joined_on);
@@ -165,7 +207,8 @@ mod tests {
     fn registered() -> MemberEvent {
         MemberEvent::MemberRegistered {
             name: "Returbutiken Fyndet".into(),
-            org_number: org(),
+            org_number: Some(org()),
+            sealed_org_number: None,
             category: MemberCategory::Wise,
             target_group_share: share("45"),
             joined_on: date!(2024 - 09 - 01),
@@ -178,7 +221,8 @@ mod tests {
             .given_no_previous_events()
             .when(MemberCommand::Register {
                 name: "  Returbutiken Fyndet ".into(),
-                org_number: org(),
+                org_number: Some(org()),
+                sealed_org_number: None,
                 category: MemberCategory::Wise,
                 target_group_share: share("45"),
                 joined_on: date!(2024 - 09 - 01),
@@ -192,7 +236,8 @@ mod tests {
             .given(vec![registered()])
             .when(MemberCommand::Register {
                 name: "Fyndet igen".into(),
-                org_number: org(),
+                org_number: Some(org()),
+                sealed_org_number: None,
                 category: MemberCategory::Wise,
                 target_group_share: share("45"),
                 joined_on: date!(2024 - 09 - 01),
@@ -201,12 +246,48 @@ mod tests {
     }
 
     #[test]
+    fn a_sole_traders_number_is_never_recorded_in_clear() {
+        // A sole trader's number is its owner's personnummer: month 03, day 12.
+        let owner = crate::personnummer::Personnummer::generate(date!(1985 - 03 - 12), 123, false);
+        let personal = OrgNumber::parse(&owner.digits()[2..]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(personal.is_personal_identity_number());
+        let register = |org_number, sealed_org_number| MemberCommand::Register {
+            name: "Annas Städ".into(),
+            org_number,
+            sealed_org_number,
+            category: MemberCategory::Wise,
+            target_group_share: share("40"),
+            joined_on: date!(2024 - 09 - 01),
+        };
+        MemberTest::with(())
+            .given_no_previous_events()
+            .when(register(Some(personal), None))
+            .then_expect_error(MemberError::PersonnummerInClear);
+        MemberTest::with(())
+            .given_no_previous_events()
+            .when(register(None, None))
+            .then_expect_error(MemberError::OrgNumberMissing);
+        let sealed = Sealed { nonce: "00".into(), ciphertext: "11".into() };
+        let mut member = Member::default();
+        member.apply(MemberEvent::MemberRegistered {
+            name: "Annas Städ".into(),
+            org_number: None,
+            sealed_org_number: Some(sealed),
+            category: MemberCategory::Wise,
+            target_group_share: share("40"),
+            joined_on: date!(2024 - 09 - 01),
+        });
+        assert!(member.is_registered() && member.is_sole_trader() && member.org_number.is_none());
+    }
+
+    #[test]
     fn a_member_needs_a_name() {
         MemberTest::with(())
             .given_no_previous_events()
             .when(MemberCommand::Register {
                 name: "   ".into(),
-                org_number: org(),
+                org_number: Some(org()),
+                sealed_org_number: None,
                 category: MemberCategory::OtherAssociation,
                 target_group_share: share("10"),
                 joined_on: date!(2024 - 09 - 01),

@@ -1,14 +1,18 @@
 use super::MemberCategory;
 use crate::money::Percent;
 use crate::org_number::OrgNumber;
+use crate::sealed::Sealed;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MemberCommand {
+    /// A legal person gives its `org_number`; a sole trader (enskild firma), whose number is its
+    /// owner's personnummer, gives it sealed instead.
     Register {
         name: String,
-        org_number: OrgNumber,
+        org_number: Option<OrgNumber>,
+        sealed_org_number: Option<Sealed>,
         category: MemberCategory,
         /// Share of the member's staff from the target group, as last reported.
         target_group_share: Percent,

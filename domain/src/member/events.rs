@@ -1,6 +1,7 @@
 use super::MemberCategory;
 use crate::money::Percent;
 use crate::org_number::OrgNumber;
+use crate::sealed::Sealed;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -9,7 +10,10 @@ use time::Date;
 pub enum MemberEvent {
     MemberRegistered {
         name: String,
-        org_number: OrgNumber,
+        /// `None` for a sole trader, whose number is its owner's personnummer: it is sealed instead.
+        org_number: Option<OrgNumber>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sealed_org_number: Option<Sealed>,
         category: MemberCategory,
         target_group_share: Percent,
         joined_on: Date,

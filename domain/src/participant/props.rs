@@ -65,6 +65,13 @@ proptest! {
     #[test]
     fn no_participant_is_paid_twice_for_a_day(commands in commands()) {
         let mut participant = Participant::default();
+        participant.apply(ParticipantEvent::ParticipantRegistered {
+            gender: Gender::NotStated,
+            target_group: TargetGroup::NewlyArrived,
+            registered_by: None,
+            registered_on: date!(2024 - 09 - 01),
+            personal: Sealed { nonce: String::new(), ciphertext: String::new() },
+        });
         for command in commands {
             let before = participant.clone();
             let sink = EventSink::default();

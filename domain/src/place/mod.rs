@@ -12,9 +12,10 @@ pub use events::PlaceEvent;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A participant as the event log knows them: a pseudonym, never a name or personnummer (DESIGN
-/// decision 6). The key to their personal data lives outside the log, so erasing it leaves this id
-/// pointing at nothing while every amount and count stays intact.
+/// A participant as the event log knows them: the opaque id the registry issued, never a name or
+/// personnummer (DESIGN decision 6). The key to their personal data lives outside the log, so erasing
+/// it leaves this id pointing at nobody while every amount and count stays intact. The format check
+/// is a first guard; filling a place also needs the id registered (`participant::Participant`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ParticipantId(String);

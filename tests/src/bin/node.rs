@@ -4,6 +4,7 @@
 use konsortium_api::app::App;
 use konsortium_api::auth::Keys;
 use konsortium_api::server;
+use konsortium_api::vault::Vault;
 use konsortium_projections::{Db, ProjectorOptions};
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,7 +25,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let url = std::env::var("DATABASE_URL")?;
     let keys = Keys::from_secret(std::env::var("KONSORTIUM_JWT_SECRET")?.as_bytes())?;
     let db = Db::connect(Some(&url)).await?;
-    let app = App::open_with(db, ProjectorOptions::default(), keys).await.map_err(|e| e.into_boxed())?;
+    // Every node opens what any node sealed, so they share the KEK when one is given.
+    let vault = match std::env::var("KONSORTIUM_KEK") {
+        Ok(kek) => Vault::from_hex(&kek)?,
+        Err(_) => Vault::random(),
+    };
+    let app = App::open_with(db, ProjectorOptions::default(), keys, vault).await.map_err(|e| e.into_boxed())?;
     let running = server::start(app, "127.0.0.1:0").await?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening {}", running.addr)?;
