@@ -87,6 +87,18 @@ macro_rules! on_tx {
     };
 }
 
+/// Compresses the JSON this connection stores with lz4 rather than PostgreSQL's default pglz: a
+/// view document of a few kilobytes is written on every change and again by every rebuild, and
+/// pglz made compressing them the largest cost of a rebuild (5.3 s against 1.2 s for the 104 400
+/// report documents of the national data set), for the same size on disk. A server built without
+/// lz4 (or older than 14) refuses the setting and keeps pglz.
+async fn prefer_lz4(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    if let Err(err) = sqlx::query("SET default_toast_compression = 'lz4'").execute(&mut *conn).await {
+        tracing::debug!(error = %err, "PostgreSQL keeps its default compression");
+    }
+    Ok(())
+}
+
 impl Db {
     /// Connects to `url`, or to the embedded SQLite file under `./data/` when there is none.
     pub async fn connect(url: Option<&str>) -> Result<Db, DbError> {
@@ -96,6 +108,7 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| Box::pin(async move { prefer_lz4(conn).await }))
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;

@@ -77,7 +77,7 @@ pub trait Projection: Send + Sync {
 
 /// Rows read or written per statement when a batch is applied at once: well inside both databases'
 /// limits on bound parameters.
-const ROWS_PER_STATEMENT: usize = 200;
+pub(crate) const ROWS_PER_STATEMENT: usize = 200;
 
 /// A value bound to a statement: text or integer, either possibly NULL.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,10 +7,11 @@ use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
 use crate::on_tx;
-use crate::projection::{table_sql, upsert_sql, Arg, Index, Projection, Tables};
+use crate::projection::{table_sql, upsert_rows_sql, upsert_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use konsortium_domain::split::{Allocation, SplitEvent, SubContractSplit};
+use std::collections::HashMap;
 
 pub const SPLITS_TABLE: &str = "view_splits";
 pub const ALLOCATIONS_TABLE: &str = "view_allocations";
@@ -100,17 +101,7 @@ impl Projection for SplitProjection {
             if before.allocations.get(ordinal) == Some(allocation) {
                 continue;
             }
-            let args = [
-                Arg::text(agreement_id),
-                Arg::text(allocation.id.as_str()),
-                Arg::int(i64::try_from(ordinal).unwrap_or(i64::MAX)),
-                Arg::text(allocation.member_id.as_str()),
-                Arg::opt_text(allocation.role.as_deref()),
-                Arg::text(allocation.period.start.to_string()),
-                Arg::opt_text(allocation.period.end),
-                Arg::text(serde_json::to_string(allocation)?),
-                Arg::int(position),
-            ];
+            let args = allocation_args(agreement_id, ordinal, allocation, position)?;
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert_allocation), &args).execute(conn).await.map(|_| ()))?;
         }
         let delete = format!("DELETE FROM {allocations} WHERE agreement_id = $1 AND allocation_id = $2");
@@ -124,6 +115,125 @@ impl Projection for SplitProjection {
         }
         Ok(())
     }
+
+    /// Folds a batch in memory and writes each split once: a split's document holds every place
+    /// slot of its agreement, so reading and writing it per event made this projection the slowest
+    /// to rebuild (1 741 events/s on the national data set). Rows come out as [`apply`](Self::apply)
+    /// writes them, event by event: an allocation row carries the position of the last event that
+    /// changed it.
+    async fn apply_batch(&self, tx: &mut Tx, tables: Tables, events: &[StoredEvent]) -> Result<(), DbError> {
+        let splits = tables.name(SPLITS_TABLE);
+        let allocations = tables.name(ALLOCATIONS_TABLE);
+        let ours: Vec<&StoredEvent> = events.iter().filter(|e| e.aggregate_type == SubContractSplit::TYPE).collect();
+        let mut order: Vec<&str> = Vec::new();
+        let mut folds: HashMap<&str, Fold> = HashMap::new();
+        for event in &ours {
+            if !folds.contains_key(event.aggregate_id.as_str()) {
+                folds.insert(event.aggregate_id.as_str(), Fold::default());
+                order.push(event.aggregate_id.as_str());
+            }
+        }
+        for ids in order.chunks(ROWS_PER_STATEMENT) {
+            let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+            let select = format!("SELECT id, doc FROM {splits} WHERE id IN ({})", placeholders.join(", "));
+            let rows: Vec<(String, String)> = on_tx!(tx, conn => {
+                let mut query = sqlx::query_as(&select);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(conn).await
+            })?;
+            for (id, doc) in rows {
+                if let Some(fold) = folds.get_mut(id.as_str()) {
+                    fold.start = serde_json::from_str(&doc)?;
+                    fold.now = fold.start.clone();
+                }
+            }
+        }
+        for event in &ours {
+            let payload: SplitEvent = event.decode()?;
+            let Some(fold) = folds.get_mut(event.aggregate_id.as_str()) else { continue };
+            let before = fold.now.allocations.clone();
+            fold.now.apply(payload);
+            fold.position = event.checkpoint.position;
+            for (ordinal, allocation) in fold.now.allocations.iter().enumerate() {
+                if before.get(ordinal) != Some(allocation) {
+                    fold.changed.insert(ordinal, event.checkpoint.position);
+                }
+            }
+        }
+
+        for ids in order.chunks(ROWS_PER_STATEMENT) {
+            let mut args = Vec::with_capacity(ids.len() * SPLIT_COLUMNS.len());
+            for id in ids {
+                let Some(fold) = folds.get(id) else { continue };
+                args.extend([Arg::text(*id), Arg::text(serde_json::to_string(&fold.now)?), Arg::int(fold.position)]);
+            }
+            let upsert = upsert_rows_sql(&splits, SPLIT_COLUMNS, &["id"], ids.len());
+            on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
+        }
+        let mut rows: Vec<Arg> = Vec::new();
+        let mut count = 0;
+        let delete = format!("DELETE FROM {allocations} WHERE agreement_id = $1 AND allocation_id = $2");
+        for id in &order {
+            let Some(fold) = folds.get(id) else { continue };
+            for (ordinal, position) in &fold.changed {
+                let Some(allocation) = fold.now.allocations.get(*ordinal) else { continue };
+                rows.extend(allocation_args(id, *ordinal, allocation, *position)?);
+                count += 1;
+            }
+            for gone in fold.start.allocations.iter().filter(|old| !fold.now.allocations.iter().any(|n| n.id == old.id))
+            {
+                on_tx!(tx, conn => sqlx::query(&delete)
+                    .bind(*id)
+                    .bind(&gone.id)
+                    .execute(conn)
+                    .await
+                    .map(|_| ()))?;
+            }
+        }
+        for chunk in rows.chunks(ROWS_PER_STATEMENT * ALLOCATION_COLUMNS.len()) {
+            let upsert = upsert_rows_sql(
+                &allocations,
+                ALLOCATION_COLUMNS,
+                &["agreement_id", "allocation_id"],
+                chunk.len() / ALLOCATION_COLUMNS.len(),
+            );
+            on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), chunk).execute(conn).await.map(|_| ()))?;
+        }
+        debug_assert_eq!(rows.len(), count * ALLOCATION_COLUMNS.len());
+        Ok(())
+    }
+}
+
+/// A split folded through a batch: as the batch found it, as it leaves it, and which allocations
+/// (by ordinal) changed, at which event's position.
+#[derive(Default)]
+struct Fold {
+    start: SubContractSplit,
+    now: SubContractSplit,
+    position: i64,
+    changed: HashMap<usize, i64>,
+}
+
+/// An allocation row's values in [`ALLOCATION_COLUMNS`] order.
+fn allocation_args(
+    agreement_id: &str,
+    ordinal: usize,
+    allocation: &Allocation,
+    position: i64,
+) -> Result<[Arg; 9], DbError> {
+    Ok([
+        Arg::text(agreement_id),
+        Arg::text(allocation.id.as_str()),
+        Arg::int(i64::try_from(ordinal).unwrap_or(i64::MAX)),
+        Arg::text(allocation.member_id.as_str()),
+        Arg::opt_text(allocation.role.as_deref()),
+        Arg::text(allocation.period.start.to_string()),
+        Arg::opt_text(allocation.period.end),
+        Arg::text(serde_json::to_string(allocation)?),
+        Arg::int(position),
+    ])
 }
 
 /// One allocation and the agreement it belongs to.
