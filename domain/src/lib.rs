@@ -7,6 +7,8 @@ pub mod agreement;
 pub mod calendar;
 /// The real agreements and members from the source reports, shared by tests and demo data.
 pub mod examples;
+/// Invoices and credit notes to the buyers (Peppol UBL), their number series and the seller.
+pub mod invoice;
 /// Member enterprises (ASF and other associations).
 pub mod member;
 /// Öre, percentages and the one rounding rule.
