@@ -4,6 +4,7 @@
 use async_graphql::ErrorExtensions;
 use cqrs_es::AggregateError;
 use konsortium_domain::agreement::AgreementError;
+use konsortium_domain::invoice::{ConsortiumError, InvoiceError, SeriesError};
 use konsortium_domain::member::MemberError;
 use konsortium_domain::participant::ParticipantError;
 use konsortium_domain::place::PlaceError;
@@ -167,8 +168,35 @@ impl DomainError for ReimbursementError {
             | ReimbursementError::AwaitingDecision
             | ReimbursementError::AlreadyApproved
             | ReimbursementError::NotApproved
-            | ReimbursementError::NotSubmitted => code::CONFLICT,
+            | ReimbursementError::NotSubmitted
+            | ReimbursementError::NotInvoiced => code::CONFLICT,
             ReimbursementError::AgreementNotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for ConsortiumError {
+    fn code(&self) -> &'static str {
+        match self {
+            ConsortiumError::AlreadyRegistered => code::CONFLICT,
+            ConsortiumError::NotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for SeriesError {
+    fn code(&self) -> &'static str {
+        code::CONFLICT
+    }
+}
+
+impl DomainError for InvoiceError {
+    fn code(&self) -> &'static str {
+        match self {
+            InvoiceError::NotIssued => code::NOT_FOUND,
+            InvoiceError::AlreadyIssued | InvoiceError::AlreadyCredited | InvoiceError::Credited => code::CONFLICT,
             _ => code::VALIDATION,
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod ledger;
 pub mod national;
+pub mod peppol;
 pub mod tour;
 pub mod workload;
 

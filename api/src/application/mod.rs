@@ -19,6 +19,8 @@ pub mod access;
 pub mod agreements;
 /// Parsing user input into domain values, with the field named in every error.
 pub mod input;
+/// The seller, the month-end invoicing run, credit notes and payments.
+pub mod invoicing;
 /// Member enterprises and their standing.
 pub mod members;
 /// Training places and who fills them.

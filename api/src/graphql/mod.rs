@@ -6,6 +6,7 @@
 //! query function with the caller's [`Scope`], map the rows.
 
 mod agreement;
+mod invoice;
 mod loaders;
 mod member;
 mod place;
@@ -30,6 +31,7 @@ pub struct Query(
     split::SplitQuery,
     place::PlaceQuery,
     reimbursement::ReportQuery,
+    invoice::InvoiceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,6 +41,7 @@ pub struct Mutation(
     split::SplitMutation,
     place::PlaceMutation,
     reimbursement::ReportMutation,
+    invoice::InvoiceMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -136,6 +136,8 @@ pub enum InvoiceError {
     AlreadyIssued,
     #[error("no invoice is issued under this id")]
     NotIssued,
+    #[error("a month is invoiced once it is over; {month} ends {last_day}")]
+    MonthNotOver { month: Month, last_day: Date },
     #[error("an invoice needs at least one approved month")]
     NothingToInvoice,
     #[error("the invoice's lines ({lines}) do not add up to its months ({months})")]

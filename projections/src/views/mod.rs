@@ -7,6 +7,8 @@
 
 /// Agreements, one row per framework agreement.
 pub mod agreements;
+/// Invoices and their credit notes and payments, one row per invoice.
+pub mod invoices;
 /// Members, one row per member enterprise.
 pub mod members;
 /// Training places, one row per place.
@@ -31,6 +33,7 @@ pub const SPLITS_TABLE: &str = splits::SPLITS_TABLE;
 pub const ALLOCATIONS_TABLE: &str = splits::ALLOCATIONS_TABLE;
 pub const PLACES_TABLE: &str = places::TABLE;
 pub const REPORTS_TABLE: &str = reports::TABLE;
+pub const INVOICES_TABLE: &str = invoices::TABLE;
 
 /// All projections the projector feeds, in the order it feeds them.
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -40,6 +43,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(splits::SplitProjection),
         Arc::new(places::PROJECTION),
         Arc::new(reports::PROJECTION),
+        Arc::new(invoices::PROJECTION),
     ]
 }
 
@@ -53,6 +57,7 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (ALLOCATIONS_TABLE, splits::ALLOCATION_COLUMNS.to_vec()),
         (PLACES_TABLE, places::PROJECTION.all_columns()),
         (REPORTS_TABLE, reports::PROJECTION.all_columns()),
+        (INVOICES_TABLE, invoices::PROJECTION.all_columns()),
     ]
 }
 

@@ -97,3 +97,18 @@ pub async fn page(db: &Db, filter: &ReportFilter, page: &Page) -> Result<Paged<R
 pub async fn get(db: &Db, report_id: &str, scope: &Scope) -> Result<Option<Row<MonthlyReimbursement>>, DbError> {
     Ok(select(scope).key_in(&[report_id.to_string()]).all(db).await?.into_iter().next())
 }
+
+/// Approved, not yet invoiced reports of months up to `until`, optionally of one agreement: where a
+/// month-end run looks for work. The run decides on the reports themselves, not on this list.
+pub async fn approved_until(
+    db: &Db,
+    until: Month,
+    agreement_id: Option<&str>,
+) -> Result<Vec<Row<MonthlyReimbursement>>, DbError> {
+    let mut select = Select::new(TABLE, "report_id", "month");
+    select
+        .eq("status", Some(status_text(ReportStatus::Approved)))
+        .with("month <= {}", until.to_string())
+        .eq("agreement_id", agreement_id);
+    select.all(db).await
+}
