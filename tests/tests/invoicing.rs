@@ -257,3 +257,79 @@ async fn buyers_read_only_their_own_invoices_and_members_none(test: TestDb) {
     test.remove().await;
 }
 both_stores!(buyers_read_only_their_own_invoices_and_members_none);
+
+async fn three_agreements_run_at_once_get_consecutive_distinct_numbers(test: TestDb) {
+    let server = TestApp::spawn(test.db.clone()).await;
+    tour::consortium(&server).await;
+    let member = tour::fyndet(&server).await;
+    let mut agreements = Vec::new();
+    for (i, participant) in ["p-anna-7f3a", "p-bo-19c2", "p-cia-88d1"].into_iter().enumerate() {
+        let mut input = tour::ostersund_input();
+        input["contractReference"] = json!(format!("RA-2024-AME-0{i}"));
+        let agreement = tour::agreement(&server, input).await;
+        tour::approved_november(&server, &agreement, &member, participant).await;
+        agreements.push(agreement);
+    }
+    let answers = runs_at_once(&server, agreements.into_iter().map(Some).collect()).await;
+    let mut numbers: Vec<u64> = answers.iter().flat_map(issued).map(|invoice| sequence(&invoice["number"])).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, vec![1, 2, 3]);
+    server.stop().await;
+    test.remove().await;
+}
+both_stores!(three_agreements_run_at_once_get_consecutive_distinct_numbers);
+
+async fn sixteen_concurrent_runs_put_each_month_on_exactly_one_invoice(test: TestDb) {
+    let server = TestApp::spawn(test.db.clone()).await;
+    tour::consortium(&server).await;
+    let fyndet = tour::fyndet(&server).await;
+    let other = tour::member(&server, "Cykelköket Östersund", "556002-1361", "ASF", "45").await;
+    let ostersund = tour::agreement(&server, tour::ostersund_input()).await;
+    let krokom = tour::agreement(&server, tour::krokom_input()).await;
+    let mut reports = vec![
+        tour::approved_november(&server, &ostersund, &fyndet, "p-anna-7f3a").await,
+        tour::approved_november(&server, &ostersund, &other, "p-bo-19c2").await,
+        tour::approved_november(&server, &krokom, &fyndet, "p-cia-88d1").await,
+    ];
+    reports.sort();
+    let answers = runs_at_once(&server, vec![None; 16]).await;
+    for answer in &answers {
+        assert!(answer.get("errors").is_none(), "{answer:#}");
+    }
+    let all = server.ok("{ invoices { nodes { number months { reportId } ubl } } }", json!({})).await;
+    let invoices = all["invoices"]["nodes"].as_array().cloned().unwrap_or_default();
+    let mut numbers: Vec<u64> = invoices.iter().map(|i| sequence(&i["number"])).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, vec![1, 2], "one invoice per agreement, numbered without gaps");
+    let mut invoiced: Vec<String> = invoices
+        .iter()
+        .flat_map(|i| i["months"].as_array().cloned().unwrap_or_default())
+        .map(|m| m["reportId"].as_str().unwrap_or_default().to_string())
+        .collect();
+    invoiced.sort();
+    assert_eq!(invoiced, reports, "each month on exactly one invoice");
+    assert_valid(&invoices.iter().map(|i| i["ubl"].as_str().unwrap_or_default()).collect::<Vec<_>>());
+    server.stop().await;
+    test.remove().await;
+}
+both_stores!(sixteen_concurrent_runs_put_each_month_on_exactly_one_invoice);
+
+/// Month-end runs sent at the same moment, one per agreement given (`None`: all agreements).
+async fn runs_at_once(server: &TestApp, agreements: Vec<Option<String>>) -> Vec<Value> {
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(agreements.len()));
+    let mut runs = tokio::task::JoinSet::new();
+    for agreement in agreements {
+        let (client, url, token, start) =
+            (server.client().clone(), format!("{}/graphql", server.base), server.staff.clone(), start.clone());
+        let query =
+            format!("mutation($a: ID) {{ issueInvoices(month: \"2024-11\", agreementId: $a) {{ {INVOICE_FIELDS} }} }}");
+        runs.spawn(async move {
+            start.wait().await;
+            let request =
+                client.post(url).bearer_auth(token).json(&json!({ "query": query, "variables": { "a": agreement } }));
+            let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+            response.json::<Value>().await.unwrap_or_else(|e| panic!("{e}"))
+        });
+    }
+    runs.join_all().await
+}

@@ -151,6 +151,10 @@ async fn issue_one(
     let invoice_id = document_id(seller, &number);
     changes.push(series.decide(SeriesCommand::TakeNext { document_id: invoice_id.clone() }).await?);
     let mut invoice = app.invoices().load(&invoice_id).await?;
+    if invoice.exists() {
+        // Another run took the number between our reading the series and the invoice: a lost race.
+        return Err(AppError::Conflict(format!("invoice {number} was issued by another run at the same moment")));
+    }
     let draft = InvoiceDraft {
         number: number.clone(),
         issued_on: today,
