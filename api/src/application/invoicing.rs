@@ -166,7 +166,7 @@ async fn issue_one(
         months,
         lines,
     };
-    changes.push(invoice.decide(InvoiceCommand::Issue(draft)).await?);
+    changes.push(invoice.decide(InvoiceCommand::Issue(Box::new(draft))).await?);
     for report in &mut reports {
         changes.push(report.decide(ReimbursementCommand::MarkInvoiced { invoice_id: number.clone() }).await?);
     }

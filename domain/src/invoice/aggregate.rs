@@ -95,7 +95,7 @@ pub struct Invoice {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum InvoiceCommand {
-    Issue(InvoiceDraft),
+    Issue(Box<InvoiceDraft>),
     RegisterPayment {
         amount: Ore,
         paid_on: Date,
@@ -110,7 +110,7 @@ pub enum InvoiceCommand {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum InvoiceEvent {
-    InvoiceIssued { document: InvoiceDocument, ubl: String },
+    InvoiceIssued { document: Box<InvoiceDocument>, ubl: String },
     PaymentRegistered { amount: Ore, paid_on: Date },
     InvoiceCredited { number: String, issued_on: Date, reason: String, ubl: String },
 }
@@ -225,7 +225,7 @@ impl Invoice {
             }
             let document = draft.complete()?;
             let ubl = ubl::invoice(&document);
-            return Ok(InvoiceEvent::InvoiceIssued { document, ubl });
+            return Ok(InvoiceEvent::InvoiceIssued { document: Box::new(document), ubl });
         }
         let document = self.document.as_ref().ok_or(InvoiceError::NotIssued)?;
         match command {
@@ -277,7 +277,7 @@ impl Aggregate for Invoice {
     fn apply(&mut self, event: InvoiceEvent) {
         match event {
             InvoiceEvent::InvoiceIssued { document, ubl } => {
-                self.document = Some(document);
+                self.document = Some(*document);
                 self.ubl = ubl;
             }
             InvoiceEvent::PaymentRegistered { amount, paid_on } => self.payments.push(Payment { amount, paid_on }),
