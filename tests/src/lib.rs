@@ -105,6 +105,14 @@ impl TestDb {
         }
     }
 
+    /// The `DATABASE_URL` a server process opens this database with, on either store.
+    pub fn process_url(&self) -> String {
+        match &self.location {
+            Location::Postgres { url, .. } => url.clone(),
+            Location::Sqlite { file, .. } => format!("sqlite://{}", file.display()),
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.location, Location::Postgres { .. })
     }
