@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::idempotency;
 use crate::store::{append, AggregateStore, AppendError, Pending};
 use konsortium_domain::agreement::FrameworkAgreement;
+use konsortium_domain::delivery::DeliveryMonth;
 use konsortium_domain::invoice::{Consortium, Invoice, InvoiceSeries};
 use konsortium_domain::member::Member;
 use konsortium_domain::org_number::OrgNumber;
@@ -142,6 +143,7 @@ struct Inner {
     consortium: AggregateStore<Consortium>,
     series: AggregateStore<InvoiceSeries>,
     invoices: AggregateStore<Invoice>,
+    deliveries: AggregateStore<DeliveryMonth>,
 }
 
 impl App {
@@ -172,6 +174,7 @@ impl App {
                 consortium: AggregateStore::new(&db),
                 series: AggregateStore::new(&db),
                 invoices: AggregateStore::new(&db),
+                deliveries: AggregateStore::new(&db),
                 projector,
                 db,
                 reads: None,
@@ -247,6 +250,10 @@ impl App {
 
     pub fn invoices(&self) -> &AggregateStore<Invoice> {
         &self.inner.invoices
+    }
+
+    pub fn deliveries(&self) -> &AggregateStore<DeliveryMonth> {
+        &self.inner.deliveries
     }
 
     /// Starts a use case's mutation; `input` (with the use case's name) tells a retry from a new

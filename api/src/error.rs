@@ -4,6 +4,7 @@
 use async_graphql::ErrorExtensions;
 use cqrs_es::AggregateError;
 use konsortium_domain::agreement::AgreementError;
+use konsortium_domain::delivery::DeliveryError;
 use konsortium_domain::invoice::{ConsortiumError, InvoiceError, SeriesError};
 use konsortium_domain::member::MemberError;
 use konsortium_domain::participant::ParticipantError;
@@ -197,6 +198,20 @@ impl DomainError for InvoiceError {
         match self {
             InvoiceError::NotIssued => code::NOT_FOUND,
             InvoiceError::AlreadyIssued | InvoiceError::AlreadyCredited | InvoiceError::Credited => code::CONFLICT,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for DeliveryError {
+    /// An invoiced month or a delivery recorded twice is CONFLICT: the input may be fine, the month is
+    /// not open for it.
+    fn code(&self) -> &'static str {
+        match self {
+            DeliveryError::AlreadyInvoiced { .. } | DeliveryError::DuplicateDelivery | DeliveryError::NotInvoiced => {
+                code::CONFLICT
+            }
+            DeliveryError::AgreementNotRegistered | DeliveryError::UnknownAllocation => code::NOT_FOUND,
             _ => code::VALIDATION,
         }
     }

@@ -188,3 +188,21 @@ pub async fn issue_invoices(server: &TestApp, month: &str, agreement: Option<&st
         )
         .await
 }
+
+/// Göteborg's fruit-basket contract as an input: goods and services, 40 MSEK, 25 % VAT.
+pub fn fruit_input() -> Value {
+    json!({
+        "title": "Fruktkorgar till stadens arbetsplatser", "contractReference": "GBG-FRUKT-2025",
+        "buyer": { "name": "Göteborgs Stad", "orgNumber": "212000-1355", "reference": "INKOP-FRUKT" },
+        "kind": "GOODS_AND_SERVICES", "startDate": "2025-01-01", "endDate": "2027-12-31",
+        "contractValueOre": 4_000_000_000i64, "rates": { "asfOre": 0 }, "commissionPercent": "5", "vat": "STANDARD_25"
+    })
+}
+
+/// A role allocation's id from 1 January 2025 (the request must succeed).
+pub async fn role(server: &TestApp, agreement: &str, member: &str, role: &str, share: &str) -> String {
+    let input = json!({ "agreementId": agreement, "memberId": member, "role": role, "sharePercent": share, "startDate": "2025-01-01" });
+    let data =
+        server.ok("mutation($i: AllocateRoleInput!) { allocateRole(input: $i) { id } }", json!({ "i": input })).await;
+    data["allocateRole"]["id"].as_str().unwrap_or_default().to_string()
+}

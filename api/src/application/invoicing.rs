@@ -13,9 +13,11 @@ use crate::app::{Actor, App};
 use crate::error::AppError;
 use crate::store::Pending;
 use konsortium_domain::calendar::Month;
+use konsortium_domain::delivery::DeliveryCommand;
 use konsortium_domain::invoice::{
-    lines_for_month, Consortium, ConsortiumCommand, ConsortiumError, Invoice, InvoiceCommand, InvoiceDraft,
-    InvoiceError, InvoicedMonth, Seller, SeriesCommand, SeriesKind, CONSORTIUM_ID,
+    lines_for_deliveries, lines_for_month, Consortium, ConsortiumCommand, ConsortiumError, Invoice, InvoiceCommand,
+    InvoiceDraft, InvoiceError, InvoicedDeliveries, InvoicedMonth, LineUnit, Seller, SeriesCommand, SeriesKind,
+    CONSORTIUM_ID,
 };
 use konsortium_domain::money::Ore;
 use konsortium_domain::reimbursement::{ReimbursementCommand, ReportStatus};
@@ -83,15 +85,19 @@ pub async fn issue_invoices_on(
     }
     let seller = seller(app).await?;
     let candidates = views::reports::approved_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
-    let mut by_agreement: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let delivered = views::deliveries::uninvoiced_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
+    let mut by_agreement: BTreeMap<String, Work> = BTreeMap::new();
     for row in candidates {
-        by_agreement.entry(row.state.agreement_id.clone()).or_default().push(row.id);
+        by_agreement.entry(row.state.agreement_id.clone()).or_default().reports.push(row.id);
+    }
+    for row in delivered {
+        by_agreement.entry(row.state.agreement_id.clone()).or_default().deliveries.push(row.id);
     }
     // Each invoice commits on its own; the run's answer (and idempotency key) is stored at the end.
     let each = actor.with_key(None);
     let mut issued = Vec::new();
-    for (agreement_id, report_ids) in by_agreement {
-        let one = || issue_one(app, &each, &seller, &agreement_id, &report_ids, run.month, today);
+    for (agreement_id, work) in by_agreement {
+        let one = || issue_one(app, &each, &seller, &agreement_id, &work, run.month, today);
         if let Some(invoice) = app.retrying_at_most(RUN_ATTEMPTS, one).await? {
             issued.push(invoice);
         }
@@ -99,17 +105,25 @@ pub async fn issue_invoices_on(
     attempt.commit(&[], issued).await
 }
 
-/// One agreement's invoice, decided on the reports and the series as they are now; `None` when
-/// another run invoiced every month first.
+/// What the views say one agreement has to invoice: approved reports and delivery months.
+#[derive(Debug, Default)]
+struct Work {
+    reports: Vec<String>,
+    deliveries: Vec<String>,
+}
+
+/// One agreement's invoice, decided on the reports, delivery months and the series as they are now;
+/// `None` when another run invoiced every month first.
 async fn issue_one(
     app: &App,
     actor: &Actor,
     seller: &Seller,
     agreement_id: &str,
-    report_ids: &[String],
+    work: &Work,
     until: Month,
     today: Date,
 ) -> Result<Option<IssuedInvoice>, AppError> {
+    let report_ids = &work.reports;
     let agreement = registered_agreement(app, agreement_id).await?;
     let terms = agreement.terms.as_ref().ok_or_else(|| AppError::NotFound(format!("no agreement {agreement_id}")))?;
     let mut changes: Vec<Pending> = Vec::new();
@@ -139,10 +153,35 @@ async fn issue_one(
         });
         reports.push(loaded);
     }
-    if months.is_empty() {
+    let mut delivered = Vec::new();
+    let mut delivery_months = Vec::new();
+    for id in &work.deliveries {
+        let loaded = app.deliveries().load(id).await?;
+        let state = &loaded.state;
+        let Some(month) = state.month else { continue };
+        if state.invoice_id.is_some() || state.deliveries.is_empty() || month > until {
+            continue;
+        }
+        for delivery in &state.deliveries {
+            if !names.contains_key(&delivery.member_id) {
+                let member = app.members().load(&delivery.member_id).await?.state;
+                names.insert(delivery.member_id.clone(), member.name);
+            }
+        }
+        lines.extend(lines_for_deliveries(state, |id| names.get(id).cloned().unwrap_or_default()));
+        delivery_months.push(InvoicedDeliveries {
+            deliveries_id: id.clone(),
+            month,
+            count: u32::try_from(state.deliveries.len()).unwrap_or(u32::MAX),
+            amount: state.total(),
+        });
+        delivered.push(loaded);
+    }
+    if months.is_empty() && delivery_months.is_empty() {
         return Ok(None);
     }
-    lines.sort_by(|a, b| (a.month, &a.member_id).cmp(&(b.month, &b.member_id)));
+    // Months in order; within a month, places before deliveries, each by member (stable sort).
+    lines.sort_by_key(|line| (line.month, line.unit == LineUnit::Delivery, line.member_id.clone()));
     let year = today.year();
     let series_id = SeriesKind::Invoice.series_id(seller.org_number.digits(), year);
     let mut series = app.series().load(&series_id).await?;
@@ -164,11 +203,15 @@ async fn issue_one(
         contract_reference: terms.contract_reference.clone(),
         vat: terms.vat.clone(),
         months,
+        deliveries: delivery_months,
         lines,
     };
     changes.push(invoice.decide(InvoiceCommand::Issue(Box::new(draft))).await?);
     for report in &mut reports {
         changes.push(report.decide(ReimbursementCommand::MarkInvoiced { invoice_id: number.clone() }).await?);
+    }
+    for month in &mut delivered {
+        changes.push(month.decide(DeliveryCommand::MarkInvoiced { invoice_id: number.clone() }).await?);
     }
     let attempt = app.attempt(actor, "issue_invoice", &invoice_id);
     Ok(Some(attempt.commit(&changes, (invoice_id, invoice.state)).await?))
@@ -210,6 +253,10 @@ pub async fn credit_invoice(
         for month in &document.months {
             let mut report = app.reports().load(&month.report_id).await?;
             changes.push(report.decide(ReimbursementCommand::Reopen { credit_note: number.clone() }).await?);
+        }
+        for month in &document.deliveries {
+            let mut deliveries = app.deliveries().load(&month.deliveries_id).await?;
+            changes.push(deliveries.decide(DeliveryCommand::Reopen { credit_note: number.clone() }).await?);
         }
         attempt.commit(&changes, (invoice_id.to_string(), invoice.state)).await
     })

@@ -129,11 +129,13 @@ pub struct InvoiceLineView {
     pub member_id: ID,
     pub month: String,
     pub description: String,
-    /// Filled place-days, or 1 for a delivery.
+    /// Filled place-days, or how many were delivered.
     pub quantity: u32,
     /// `DAY` (place-days) or `C62` (one delivery).
     pub unit: String,
     pub amount_ore: i64,
+    /// The price of one, for a recorded delivery.
+    pub unit_price_ore: Option<i64>,
 }
 
 /// A member's approved month on the invoice.
@@ -247,6 +249,7 @@ impl InvoiceView {
                     quantity: l.quantity,
                     unit: l.unit.code().to_string(),
                     amount_ore: l.amount.0,
+                    unit_price_ore: l.unit_price.map(|p| p.0),
                 })
                 .collect(),
             payments: invoice

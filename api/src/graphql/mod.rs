@@ -6,6 +6,7 @@
 //! query function with the caller's [`Scope`], map the rows.
 
 mod agreement;
+mod delivery;
 mod invoice;
 mod loaders;
 mod member;
@@ -32,6 +33,7 @@ pub struct Query(
     place::PlaceQuery,
     reimbursement::ReportQuery,
     invoice::InvoiceQuery,
+    delivery::DeliveryQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +44,7 @@ pub struct Mutation(
     place::PlaceMutation,
     reimbursement::ReportMutation,
     invoice::InvoiceMutation,
+    delivery::DeliveryMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -20,6 +20,16 @@ pub struct InvoicedMonth {
     pub amount: Ore,
 }
 
+/// A goods-and-services month's recorded deliveries on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicedDeliveries {
+    /// The `DeliveryMonth` aggregate's id.
+    pub deliveries_id: String,
+    pub month: Month,
+    pub count: u32,
+    pub amount: Ore,
+}
+
 /// What the month-end run puts on an invoice; the aggregate adds the totals, VAT, OCR and the XML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDraft {
@@ -31,6 +41,9 @@ pub struct InvoiceDraft {
     pub contract_reference: String,
     pub vat: VatCategory,
     pub months: Vec<InvoicedMonth>,
+    /// Recorded deliveries (goods and services), invoiced with the months.
+    #[serde(default)]
+    pub deliveries: Vec<InvoicedDeliveries>,
     pub lines: Vec<InvoiceLine>,
 }
 
@@ -48,6 +61,8 @@ pub struct InvoiceDocument {
     pub period_start: Date,
     pub period_end: Date,
     pub months: Vec<InvoicedMonth>,
+    #[serde(default)]
+    pub deliveries: Vec<InvoicedDeliveries>,
     pub lines: Vec<InvoiceLine>,
     /// Sum of the lines, without VAT.
     pub net: Ore,
@@ -167,10 +182,12 @@ impl InvoiceDraft {
     /// Totals, VAT (once for the invoice), due date and OCR reference; checks the lines add up to the
     /// months to the öre.
     fn complete(self) -> Result<InvoiceDocument, InvoiceError> {
-        let first = self.months.iter().map(|m| m.month).min().ok_or(InvoiceError::NothingToInvoice)?;
-        let last = self.months.iter().map(|m| m.month).max().ok_or(InvoiceError::NothingToInvoice)?;
+        let covered = || self.months.iter().map(|m| m.month).chain(self.deliveries.iter().map(|d| d.month));
+        let first = covered().min().ok_or(InvoiceError::NothingToInvoice)?;
+        let last = covered().max().ok_or(InvoiceError::NothingToInvoice)?;
         let net = Ore::checked_sum(self.lines.iter().map(|l| l.amount)).ok_or(InvoiceError::AmountTooLarge)?;
-        let months = Ore::checked_sum(self.months.iter().map(|m| m.amount)).ok_or(InvoiceError::AmountTooLarge)?;
+        let amounts = self.months.iter().map(|m| m.amount).chain(self.deliveries.iter().map(|d| d.amount));
+        let months = Ore::checked_sum(amounts).ok_or(InvoiceError::AmountTooLarge)?;
         if net != months {
             return Err(InvoiceError::LinesDoNotAddUp { lines: net, months });
         }
@@ -192,6 +209,7 @@ impl InvoiceDraft {
             period_start: first.first_day(),
             period_end: last.last_day(),
             months: self.months,
+            deliveries: self.deliveries,
             lines: self.lines,
             net,
             vat_amount,

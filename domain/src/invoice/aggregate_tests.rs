@@ -45,6 +45,7 @@ fn draft(vat: VatCategory) -> InvoiceDraft {
             version: 1,
             amount: Ore(400_000),
         }],
+        deliveries: Vec::new(),
         lines: vec![InvoiceLine {
             member_id: "m".into(),
             month: month("2026-11"),
@@ -52,6 +53,7 @@ fn draft(vat: VatCategory) -> InvoiceDraft {
             quantity: 20,
             unit: LineUnit::PlaceDays,
             amount: Ore(400_000),
+            unit_price: None,
         }],
     }
 }

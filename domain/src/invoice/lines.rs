@@ -3,6 +3,7 @@
 //! seeing a participant.
 
 use crate::calendar::Month;
+use crate::delivery::DeliveryMonth;
 use crate::money::{round_half_up, Ore};
 use crate::reimbursement::rule::RateKind;
 use crate::reimbursement::ReportFigures;
@@ -35,6 +36,9 @@ pub struct InvoiceLine {
     pub quantity: u32,
     pub unit: LineUnit,
     pub amount: Ore,
+    /// The price of one (a recorded delivery); `None`: the amount is the price of the whole quantity.
+    #[serde(default)]
+    pub unit_price: Option<Ore>,
 }
 
 /// The lines of one member's approved month. Each place's amount was rounded once; a place whose
@@ -84,6 +88,7 @@ pub fn lines_for_month(member_id: &str, member_name: &str, month: Month, figures
             quantity: days,
             unit: LineUnit::PlaceDays,
             amount,
+            unit_price: None,
         })
         .collect();
     lines.extend(figures.deliveries.iter().map(|delivery| InvoiceLine {
@@ -93,8 +98,33 @@ pub fn lines_for_month(member_id: &str, member_name: &str, month: Month, figures
         quantity: 1,
         unit: LineUnit::Delivery,
         amount: delivery.amount,
+        unit_price: None,
     }));
     lines
+}
+
+/// One line per recorded delivery of a goods-and-services month: what, on which day, by which member,
+/// how many at what unit price.
+pub fn lines_for_deliveries(deliveries: &DeliveryMonth, member_name: impl Fn(&str) -> String) -> Vec<InvoiceLine> {
+    let Some(month) = deliveries.month else { return Vec::new() };
+    deliveries
+        .deliveries
+        .iter()
+        .map(|delivery| InvoiceLine {
+            member_id: delivery.member_id.clone(),
+            month,
+            description: format!(
+                "{}: {}, {}",
+                member_name(&delivery.member_id),
+                delivery.description,
+                delivery.delivered_on
+            ),
+            quantity: delivery.quantity,
+            unit: LineUnit::Delivery,
+            amount: delivery.amount,
+            unit_price: Some(delivery.unit_price),
+        })
+        .collect()
 }
 
 fn kind_text(kind: RateKind) -> &'static str {

@@ -14,9 +14,9 @@ pub mod ubl;
 
 pub use aggregate::{
     CreditNote, Invoice, InvoiceCommand, InvoiceDocument, InvoiceDraft, InvoiceError, InvoiceEvent, InvoiceStatus,
-    InvoicedMonth, Payment,
+    InvoicedDeliveries, InvoicedMonth, Payment,
 };
-pub use lines::{lines_for_month, InvoiceLine, LineUnit};
+pub use lines::{lines_for_deliveries, lines_for_month, InvoiceLine, LineUnit};
 pub use ocr::ocr_reference;
 pub use seller::{Consortium, ConsortiumCommand, ConsortiumError, ConsortiumEvent, Seller, CONSORTIUM_ID};
 pub use series::{InvoiceSeries, SeriesCommand, SeriesError, SeriesEvent, SeriesKind};

@@ -164,7 +164,8 @@ fn lines(doc: &InvoiceDocument, line_tag: &str, quantity_tag: &str) -> String {
         // base quantity is the line amount exactly, whatever the days' rounding.
         let (price, base) = match line.unit {
             LineUnit::PlaceDays => (line.amount, line.quantity),
-            LineUnit::Delivery => (line.amount, 1),
+            // A recorded delivery: quantity × unit price is the amount exactly.
+            LineUnit::Delivery => (line.unit_price.unwrap_or(line.amount), 1),
         };
         let _ = write!(
             out,

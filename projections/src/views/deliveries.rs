@@ -1,0 +1,51 @@
+//! `view_deliveries`: one row per goods-and-services agreement and month with recorded deliveries:
+//! where a month-end run looks for deliveries not yet invoiced.
+
+use super::query::{Row, Select};
+use crate::db::{Db, DbError};
+use crate::projection::{Arg, Column, Index, RowProjection};
+use konsortium_domain::calendar::Month;
+use konsortium_domain::delivery::DeliveryMonth;
+use std::marker::PhantomData;
+
+pub const TABLE: &str = "view_deliveries";
+
+/// Delivery months by id (`agreement:deliveries:month`); `doc` holds the deliveries and earnings.
+pub const PROJECTION: RowProjection<DeliveryMonth> = RowProjection {
+    name: "deliveries",
+    version: 1,
+    table: TABLE,
+    key: "deliveries_id",
+    columns: &[
+        Column::new("agreement_id", "TEXT NOT NULL"),
+        Column::new("month", "TEXT NOT NULL"),
+        Column::new("deliveries", "BIGINT NOT NULL"),
+        Column::new("total_ore", "BIGINT NOT NULL"),
+        Column::new("invoice_id", "TEXT"),
+    ],
+    indexes: &[Index::new("agreement_month", "agreement_id, month"), Index::new("month", "month, deliveries_id")],
+    values: columns,
+    aggregate: PhantomData,
+};
+
+fn columns(month: &DeliveryMonth) -> Vec<Arg> {
+    vec![
+        Arg::text(month.agreement_id.as_str()),
+        Arg::text(month.month.map(|m| m.to_string()).unwrap_or_default()),
+        Arg::int(i64::try_from(month.deliveries.len()).unwrap_or(i64::MAX)),
+        Arg::int(month.total().0),
+        Arg::opt_text(month.invoice_id.as_deref()),
+    ]
+}
+
+/// Delivery months up to `until` not on an invoice, optionally of one agreement. The run decides on
+/// the aggregates themselves, not on this list.
+pub async fn uninvoiced_until(
+    db: &Db,
+    until: Month,
+    agreement_id: Option<&str>,
+) -> Result<Vec<Row<DeliveryMonth>>, DbError> {
+    let mut select = Select::new(TABLE, "deliveries_id", "month");
+    select.condition("invoice_id IS NULL").with("month <= {}", until.to_string()).eq("agreement_id", agreement_id);
+    select.all(db).await
+}
