@@ -84,14 +84,14 @@ pub async fn issue_invoices_on(
         return Ok(answer);
     }
     let seller = seller(app).await?;
-    let candidates = views::reports::approved_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
+    let candidates = views::reports::approved_ids_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
     let delivered = views::deliveries::uninvoiced_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
     let mut by_agreement: BTreeMap<String, Work> = BTreeMap::new();
-    for row in candidates {
-        by_agreement.entry(row.state.agreement_id.clone()).or_default().reports.push(row.id);
+    for (report_id, agreement_id) in candidates {
+        by_agreement.entry(agreement_id).or_default().reports.push(report_id);
     }
-    for row in delivered {
-        by_agreement.entry(row.state.agreement_id.clone()).or_default().deliveries.push(row.id);
+    for (deliveries_id, agreement_id) in delivered {
+        by_agreement.entry(agreement_id).or_default().deliveries.push(deliveries_id);
     }
     // Each invoice commits on its own; the run's answer (and idempotency key) is stored at the end.
     let each = actor.with_key(None);
@@ -131,9 +131,10 @@ async fn issue_one(
     let mut lines = Vec::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut reports = Vec::new();
-    for report_id in report_ids {
-        let loaded = app.reports().load(report_id).await?;
+    // One query for all of the agreement's months, not one each: a national run invoices years of them.
+    for loaded in app.reports().load_many(report_ids).await? {
         let report = &loaded.state;
+        let report_id = &loaded.id;
         let (Some(month), Some(figures)) = (report.month, report.figures.as_ref()) else { continue };
         if report.status != Some(ReportStatus::Approved) || month > until {
             continue;
@@ -155,9 +156,9 @@ async fn issue_one(
     }
     let mut delivered = Vec::new();
     let mut delivery_months = Vec::new();
-    for id in &work.deliveries {
-        let loaded = app.deliveries().load(id).await?;
+    for loaded in app.deliveries().load_many(&work.deliveries).await? {
         let state = &loaded.state;
+        let id = &loaded.id;
         let Some(month) = state.month else { continue };
         if state.invoice_id.is_some() || state.deliveries.is_empty() || month > until {
             continue;

@@ -1,7 +1,6 @@
 //! `view_deliveries`: one row per goods-and-services agreement and month with recorded deliveries:
 //! where a month-end run looks for deliveries not yet invoiced.
 
-use super::query::{Row, Select};
 use crate::db::{Db, DbError};
 use crate::projection::{Arg, Column, Index, RowProjection};
 use konsortium_domain::calendar::Month;
@@ -38,14 +37,22 @@ fn columns(month: &DeliveryMonth) -> Vec<Arg> {
     ]
 }
 
-/// Delivery months up to `until` not on an invoice, optionally of one agreement. The run decides on
-/// the aggregates themselves, not on this list.
+/// `(deliveries_id, agreement_id)` of the delivery months up to `until` not on an invoice,
+/// optionally of one agreement. The run decides on the aggregates themselves, not on this list.
 pub async fn uninvoiced_until(
     db: &Db,
     until: Month,
     agreement_id: Option<&str>,
-) -> Result<Vec<Row<DeliveryMonth>>, DbError> {
-    let mut select = Select::new(TABLE, "deliveries_id", "month");
-    select.condition("invoice_id IS NULL").with("month <= {}", until.to_string()).eq("agreement_id", agreement_id);
-    select.all(db).await
+) -> Result<Vec<(String, String)>, DbError> {
+    let sql = format!(
+        "SELECT deliveries_id, agreement_id FROM {TABLE} WHERE invoice_id IS NULL AND month <= $1{} \
+         ORDER BY month, deliveries_id",
+        if agreement_id.is_some() { " AND agreement_id = $2" } else { "" }
+    );
+    let until = until.to_string();
+    Ok(crate::on_db!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(&until);
+        let query = match agreement_id { Some(id) => query.bind(id), None => query };
+        query.fetch_all(pool).await
+    })?)
 }

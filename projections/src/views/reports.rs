@@ -98,17 +98,23 @@ pub async fn get(db: &Db, report_id: &str, scope: &Scope) -> Result<Option<Row<M
     Ok(select(scope).key_in(&[report_id.to_string()]).all(db).await?.into_iter().next())
 }
 
-/// Approved, not yet invoiced reports of months up to `until`, optionally of one agreement: where a
-/// month-end run looks for work. The run decides on the reports themselves, not on this list.
-pub async fn approved_until(
+/// `(report_id, agreement_id)` of the approved, not yet invoiced reports of months up to `until`,
+/// optionally of one agreement: where a month-end run looks for work. Ids only, so a run over years
+/// of months parses no document; the run decides on the reports themselves, not on this list.
+pub async fn approved_ids_until(
     db: &Db,
     until: Month,
     agreement_id: Option<&str>,
-) -> Result<Vec<Row<MonthlyReimbursement>>, DbError> {
-    let mut select = Select::new(TABLE, "report_id", "month");
-    select
-        .eq("status", Some(status_text(ReportStatus::Approved)))
-        .with("month <= {}", until.to_string())
-        .eq("agreement_id", agreement_id);
-    select.all(db).await
+) -> Result<Vec<(String, String)>, DbError> {
+    let sql = format!(
+        "SELECT report_id, agreement_id FROM {TABLE} WHERE status = $1 AND month <= $2{} ORDER BY month, report_id",
+        if agreement_id.is_some() { " AND agreement_id = $3" } else { "" }
+    );
+    let approved = status_text(ReportStatus::Approved);
+    let until = until.to_string();
+    Ok(crate::on_db!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(approved).bind(&until);
+        let query = match agreement_id { Some(id) => query.bind(id), None => query };
+        query.fetch_all(pool).await
+    })?)
 }
