@@ -61,6 +61,15 @@ if [ -z "${KONSORTIUM_TEST_PG:-}" ]; then
 fi
 log "PostgreSQL for tests: $KONSORTIUM_TEST_PG"
 
+# The Peppol validator (tests/peppol/validate.py) needs saxonche and xmlschema: installed once into a
+# virtual environment under target/, which the invoicing tests use. Validation is never skipped.
+venv=target/peppol-venv
+if ! "$venv/bin/python" -c 'import saxonche, xmlschema' 2>/dev/null; then
+  log "installing the Peppol validator's Python packages into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet saxonche xmlschema
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then

@@ -8,6 +8,8 @@ use crate::idempotency;
 use crate::store::{append, AggregateStore, AppendError, Pending};
 use crate::vault::Vault;
 use konsortium_domain::agreement::FrameworkAgreement;
+use konsortium_domain::delivery::DeliveryMonth;
+use konsortium_domain::invoice::{Consortium, Invoice, InvoiceSeries};
 use konsortium_domain::member::Member;
 use konsortium_domain::org_number::OrgNumber;
 use konsortium_domain::participant::Participant;
@@ -141,6 +143,10 @@ struct Inner {
     places: AggregateStore<TrainingPlace>,
     participants: AggregateStore<Participant>,
     reports: AggregateStore<MonthlyReimbursement>,
+    consortium: AggregateStore<Consortium>,
+    series: AggregateStore<InvoiceSeries>,
+    invoices: AggregateStore<Invoice>,
+    deliveries: AggregateStore<DeliveryMonth>,
 }
 
 impl App {
@@ -170,6 +176,10 @@ impl App {
                 places: AggregateStore::new(&db),
                 participants: AggregateStore::new(&db),
                 reports: AggregateStore::new(&db),
+                consortium: AggregateStore::new(&db),
+                series: AggregateStore::new(&db),
+                invoices: AggregateStore::new(&db),
+                deliveries: AggregateStore::new(&db),
                 projector,
                 db,
                 reads: None,
@@ -241,6 +251,22 @@ impl App {
         &self.inner.reports
     }
 
+    pub fn consortium(&self) -> &AggregateStore<Consortium> {
+        &self.inner.consortium
+    }
+
+    pub fn series(&self) -> &AggregateStore<InvoiceSeries> {
+        &self.inner.series
+    }
+
+    pub fn invoices(&self) -> &AggregateStore<Invoice> {
+        &self.inner.invoices
+    }
+
+    pub fn deliveries(&self) -> &AggregateStore<DeliveryMonth> {
+        &self.inner.deliveries
+    }
+
     /// Starts a use case's mutation; `input` (with the use case's name) tells a retry from a new
     /// request under the same idempotency key.
     pub fn attempt<'a>(&'a self, actor: &'a Actor, use_case: &str, input: &impl std::fmt::Debug) -> Attempt<'a> {
@@ -285,7 +311,17 @@ impl App {
     /// Runs a use case's load–decide–commit step again when it lost an optimistic lock, so a
     /// concurrent loser is judged on the winner's state (and gets the rule it now breaks) instead of
     /// a bare conflict. Gives up with `CONFLICT` after a bounded number of attempts.
-    pub async fn retrying<T, F, Fut>(&self, mut step: F) -> Result<T, AppError>
+    pub async fn retrying<T, F, Fut>(&self, step: F) -> Result<T, AppError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        self.retrying_at_most(ATTEMPTS, step).await
+    }
+
+    /// [`retrying`](Self::retrying) with another bound: for a step whose lock many writers share on
+    /// purpose (a number series), where losing a race is the normal case and not a sign of trouble.
+    pub async fn retrying_at_most<T, F, Fut>(&self, attempts: u32, mut step: F) -> Result<T, AppError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
@@ -294,7 +330,7 @@ impl App {
         loop {
             attempt += 1;
             match step().await {
-                Err(AppError::Conflict(message)) if attempt >= ATTEMPTS => return Err(AppError::Conflict(message)),
+                Err(AppError::Conflict(message)) if attempt >= attempts => return Err(AppError::Conflict(message)),
                 Err(AppError::Conflict(_)) => {
                     let jitter = uuid::Uuid::new_v4().as_u128() % 8;
                     let wait = u64::from(attempt) * 2 + u64::try_from(jitter).unwrap_or(0);

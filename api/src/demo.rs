@@ -3,14 +3,16 @@
 
 use crate::app::{member_id, Actor, App};
 use crate::application::input::participant;
+use crate::application::invoicing::{self, MonthEndRun};
 use crate::application::participants::{self, NewParticipant};
 use crate::application::split::{NewAllocation, Part};
-use crate::application::{agreements, members, places, reports, split};
+use crate::application::{agreements, members, places, reports, split, today};
 use crate::auth::{principal, AuthError, Keys, Role};
 use crate::error::AppError;
 use crate::vault::PersonalData;
 use konsortium_domain::calendar::{parse_date, DateRange, Month};
 use konsortium_domain::examples;
+use konsortium_domain::invoice::Seller;
 use konsortium_domain::money::Percent;
 use konsortium_domain::org_number::OrgNumber;
 use konsortium_domain::participant::{Gender, TargetGroup};
@@ -94,7 +96,8 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     let david =
         Person { name: "David Demosson", born: "1991-11-30", gender: Gender::Man, group: TargetGroup::NewlyArrived };
     demo.open_and_fill(KROKOM, &cafe, &krokom_places, &david, "2024-10-16").await?;
-    demo.submit(KROKOM, &cafe, "2024-12").await?;
+    let (december, report) = demo.submit(KROKOM, &cafe, "2024-12").await?;
+    reports::approve_monthly_report(app, &demo.actor, &december, report.version).await?;
 
     // Nordanstig admits associations: Föreningen Gemenskap takes two places at 5 000 kr.
     demo.allocate(NORDANSTIG, &gemenskap, Part::Places(2), "2025-01-01").await?;
@@ -105,6 +108,26 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
         demo.allocate(FRUIT_BASKETS, member, part, "2025-01-01").await?;
     }
     split::confirm_shares(app, &demo.actor, FRUIT_BASKETS, day("2025-01-01")?).await?;
+
+    // The consortium as seller, and the month-end run for every month already over: the approved
+    // November (Östersund) and December (Krokom) become Peppol invoices.
+    let seller = Seller {
+        name: "Jämtlands Sociala Företag ek. för.".into(),
+        org_number: OrgNumber::parse("769600-1002").map_err(|e| AppError::invalid("demo", e))?,
+        vat_number: "SE769600100201".into(),
+        street: "Storgatan 1".into(),
+        postal_code: "831 30".into(),
+        city: "Östersund".into(),
+        bankgiro: Some("50501055".into()),
+        iban: None,
+        email: "faktura@jsf.example".into(),
+        payment_terms_days: 30,
+    };
+    invoicing::register_consortium(app, &demo.actor, &seller).await?;
+    let last_month = today().replace_day(1).ok().and_then(|first| first.previous_day()).map(Month::of);
+    if let Some(month) = last_month {
+        invoicing::issue_invoices(app, &demo.actor, &MonthEndRun { month, agreement_id: None }).await?;
+    }
     Ok(true)
 }
 

@@ -4,6 +4,8 @@
 use async_graphql::ErrorExtensions;
 use cqrs_es::AggregateError;
 use konsortium_domain::agreement::AgreementError;
+use konsortium_domain::delivery::DeliveryError;
+use konsortium_domain::invoice::{ConsortiumError, InvoiceError, SeriesError};
 use konsortium_domain::member::MemberError;
 use konsortium_domain::participant::ParticipantError;
 use konsortium_domain::place::PlaceError;
@@ -171,8 +173,49 @@ impl DomainError for ReimbursementError {
             | ReimbursementError::AwaitingDecision
             | ReimbursementError::AlreadyApproved
             | ReimbursementError::NotApproved
-            | ReimbursementError::NotSubmitted => code::CONFLICT,
+            | ReimbursementError::NotSubmitted
+            | ReimbursementError::NotInvoiced => code::CONFLICT,
             ReimbursementError::AgreementNotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for ConsortiumError {
+    fn code(&self) -> &'static str {
+        match self {
+            ConsortiumError::AlreadyRegistered => code::CONFLICT,
+            ConsortiumError::NotRegistered => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for SeriesError {
+    fn code(&self) -> &'static str {
+        code::CONFLICT
+    }
+}
+
+impl DomainError for InvoiceError {
+    fn code(&self) -> &'static str {
+        match self {
+            InvoiceError::NotIssued => code::NOT_FOUND,
+            InvoiceError::AlreadyIssued | InvoiceError::AlreadyCredited | InvoiceError::Credited => code::CONFLICT,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for DeliveryError {
+    /// An invoiced month or a delivery recorded twice is CONFLICT: the input may be fine, the month is
+    /// not open for it.
+    fn code(&self) -> &'static str {
+        match self {
+            DeliveryError::AlreadyInvoiced { .. } | DeliveryError::DuplicateDelivery | DeliveryError::NotInvoiced => {
+                code::CONFLICT
+            }
+            DeliveryError::AgreementNotRegistered | DeliveryError::UnknownAllocation => code::NOT_FOUND,
             _ => code::VALIDATION,
         }
     }

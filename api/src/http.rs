@@ -101,6 +101,7 @@ fn routes(app: App, settings: &HttpSettings, cors: CorsLayer) -> Router {
     let routes = Router::new()
         .route("/graphql", get(graphiql).post(graphql_request.layer(middleware::from_fn(json_only))))
         .route("/healthz", get(healthz))
+        .route("/invoices/{file}", get(invoice_xml))
         .with_state(HttpState { app, schema });
     guarded(routes, settings, cors)
 }
@@ -237,6 +238,36 @@ async fn graphql_request(State(state): State<HttpState>, headers: HeaderMap, bod
     );
     let caller = Actor::of(principal, &request_id);
     execute(&state, caller, body).instrument(span).await
+}
+
+/// `GET /invoices/{id}.xml`: the invoice's UBL exactly as issued, for the bearer's eyes only (staff:
+/// any; a buyer: its own; a member: none).
+async fn invoice_xml(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let principal = match auth::bearer(authorization).and_then(|token| state.app.keys().verify(token)) {
+        Ok(principal) => principal,
+        Err(err) => return error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &err.to_string()),
+    };
+    let caller = Actor::of(principal, &uuid::Uuid::new_v4().to_string());
+    let found = match file.strip_suffix(".xml").map(|id| crate::application::input::id("id", id)) {
+        Some(Ok(id)) => crate::application::invoicing::invoice(&state.app, &caller, &id).await,
+        _ => Err(crate::error::AppError::NotFound(format!("no invoice {file}"))),
+    };
+    match found {
+        Ok((_, invoice)) => ([(CONTENT_TYPE, "application/xml; charset=utf-8")], invoice.ubl).into_response(),
+        Err(err) => {
+            let status = match err.code() {
+                code::FORBIDDEN => StatusCode::FORBIDDEN,
+                code::NOT_FOUND => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            error_response(status, err.code(), &err.message())
+        }
+    }
 }
 
 async fn execute(state: &HttpState, caller: Actor, body: Bytes) -> Response {

@@ -5,8 +5,12 @@
 pub mod agreement;
 /// Calendar months and date ranges, the units of reporting and reimbursement.
 pub mod calendar;
+/// Deliveries on goods-and-services agreements and what each member earns of them.
+pub mod delivery;
 /// The real agreements and members from the source reports, shared by tests and demo data.
 pub mod examples;
+/// Invoices and credit notes to the buyers (Peppol UBL), their number series and the seller.
+pub mod invoice;
 /// Member enterprises (ASF and other associations).
 pub mod member;
 /// Öre, percentages and the one rounding rule.

@@ -7,6 +7,8 @@ use crate::on_tx;
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use konsortium_domain::agreement::FrameworkAgreement;
+use konsortium_domain::delivery::DeliveryMonth;
+use konsortium_domain::invoice::{Consortium, Invoice, InvoiceSeries};
 use konsortium_domain::member::Member;
 use konsortium_domain::participant::Participant;
 use konsortium_domain::place::TrainingPlace;
@@ -22,6 +24,10 @@ pub const EVERY_AGGREGATE_TYPE: &[&str] = &[
     TrainingPlace::TYPE,
     Participant::TYPE,
     MonthlyReimbursement::TYPE,
+    Consortium::TYPE,
+    InvoiceSeries::TYPE,
+    Invoice::TYPE,
+    DeliveryMonth::TYPE,
 ];
 
 /// Which copy of a projection's tables to write: the live ones, or fresh ones being rebuilt.

@@ -6,6 +6,7 @@
 
 pub mod ledger;
 pub mod national;
+pub mod peppol;
 pub mod tour;
 pub mod workload;
 
@@ -109,6 +110,14 @@ impl TestDb {
         match &self.location {
             Location::Sqlite { file, .. } => Some(file),
             Location::Postgres { .. } => None,
+        }
+    }
+
+    /// The `DATABASE_URL` a server process opens this database with, on either store.
+    pub fn process_url(&self) -> String {
+        match &self.location {
+            Location::Postgres { url, .. } => url.clone(),
+            Location::Sqlite { file, .. } => format!("sqlite://{}", file.display()),
         }
     }
 

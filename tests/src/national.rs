@@ -1,6 +1,7 @@
 //! A national synthetic data set for the benchmark: 290 buyers with an agreement each, 400 members,
 //! about 12 000 places split across them, ten years of stays (employments and exits included), a
-//! rate change on every fifth agreement, and every member's approved monthly report for every month.
+//! rate change on every fifth agreement, and every member's approved monthly report for every month;
+//! the consortium is registered as seller, so the month-end run can invoice all of it.
 //!
 //! Every event is decided by the aggregates themselves, in memory, and appended in large
 //! transactions through the server's own store code, so the log is what the server would have
@@ -15,6 +16,7 @@ use konsortium_domain::agreement::{
     RateChange, VatCategory,
 };
 use konsortium_domain::calendar::{DateRange, Month};
+use konsortium_domain::invoice::{Consortium, ConsortiumCommand, Seller, CONSORTIUM_ID};
 use konsortium_domain::member::{Member, MemberCategory, MemberCommand};
 use konsortium_domain::money::{Ore, Percent};
 use konsortium_domain::org_number::OrgNumber;
@@ -102,6 +104,9 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
     let mut rng = Rng::new(2026);
     let mut out = Writer { db, pending: Vec::new(), events: 0, written: 0 };
     let end = Date::from_calendar_date(START.year() + scale.years - 1, time::Month::December, 31).unwrap_or(START);
+
+    let mut consortium = Loaded::<Consortium>::fresh(CONSORTIUM_ID);
+    out.push(consortium.decide(ConsortiumCommand::Register(seller()?)).await?).await?;
 
     let mut members = Vec::new();
     for m in 0..scale.members {
@@ -239,6 +244,22 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
     out.flush().await?;
     progress("done", out.written);
     Ok(out.written)
+}
+
+/// The consortium as seller, as the demo registers it.
+pub fn seller() -> Result<Seller, AppError> {
+    Ok(Seller {
+        name: "Jämtlands Sociala Företag ek. för.".into(),
+        org_number: OrgNumber::parse("769600-1002").map_err(|e| AppError::invalid("seller", e))?,
+        vat_number: "SE769600100201".into(),
+        street: "Storgatan 1".into(),
+        postal_code: "831 30".into(),
+        city: "Östersund".into(),
+        bankgiro: Some("50501055".into()),
+        iban: None,
+        email: "faktura@jsf.example".into(),
+        payment_terms_days: 30,
+    })
 }
 
 /// Consecutive stays on a place from the start to `end`: 2–14 months each, a few weeks apart, some

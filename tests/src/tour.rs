@@ -149,3 +149,79 @@ pub async fn submitted_total(server: &TestApp, agreement: &str, member: &str, mo
     assert!(body.get("errors").is_none(), "{body:#}");
     body["data"]["submitMonthlyReport"]["totalOre"].as_i64().unwrap_or(-1)
 }
+
+/// Registers the consortium as seller: Jämtlands Sociala Företag, bankgiro, 30 days.
+pub async fn consortium(server: &TestApp) {
+    server
+        .ok(
+            "mutation($i: RegisterConsortiumInput!) { registerConsortium(input: $i) { orgNumber } }",
+            json!({ "i": consortium_input() }),
+        )
+        .await;
+}
+
+pub fn consortium_input() -> Value {
+    json!({
+        "name": "Jämtlands Sociala Företag ek. för.", "orgNumber": "769600-1002", "vatNumber": "SE769600100201",
+        "street": "Storgatan 1", "postalCode": "831 30", "city": "Östersund", "bankgiro": "5050-1055",
+        "email": "faktura@jsf.example"
+    })
+}
+
+/// Approves a report version as staff (the request must succeed).
+pub async fn approve(server: &TestApp, report: &str, version: u64) {
+    server
+        .ok(
+            "mutation($r: ID!, $v: Int!) { approveMonthlyReport(reportId: $r, version: $v) { status } }",
+            json!({ "r": report, "v": version }),
+        )
+        .await;
+}
+
+/// One place of `agreement` for `member`, filled by `participant` from 11 November 2024, and the
+/// member's November approved: 20 of 30 days. Returns the report's id.
+pub async fn approved_november(server: &TestApp, agreement: &str, member: &str, participant: &str) -> String {
+    let allocation = allocation(server, agreement, member, 1, "2024-11-01").await;
+    let place = place(server, agreement, &allocation, "2024-11-01").await;
+    let filled = fill(server, &place, participant, "2024-11-11").await;
+    assert!(filled.get("errors").is_none(), "{filled:#}");
+    let body = submit(server, agreement, member, "2024-11").await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let report = body["data"]["submitMonthlyReport"]["id"].as_str().unwrap_or_default().to_string();
+    approve(server, &report, 1).await;
+    report
+}
+
+pub const INVOICE_FIELDS: &str = "id number status issuedOn dueOn netOre vatOre payableOre paidOre ocr
+  vatCategory vatExemptionReason buyer { orgNumber reference } months { reportId month amountOre }
+  lines { description quantity unit amountOre } ubl creditNote { number reason ubl }";
+
+/// Runs the month-end for `month` (of one agreement, or all); returns the whole response body.
+pub async fn issue_invoices(server: &TestApp, month: &str, agreement: Option<&str>) -> Value {
+    server
+        .graphql(
+            &format!(
+                "mutation($m: String!, $a: ID) {{ issueInvoices(month: $m, agreementId: $a) {{ {INVOICE_FIELDS} }} }}"
+            ),
+            json!({ "m": month, "a": agreement }),
+        )
+        .await
+}
+
+/// Göteborg's fruit-basket contract as an input: goods and services, 40 MSEK, 25 % VAT.
+pub fn fruit_input() -> Value {
+    json!({
+        "title": "Fruktkorgar till stadens arbetsplatser", "contractReference": "GBG-FRUKT-2025",
+        "buyer": { "name": "Göteborgs Stad", "orgNumber": "212000-1355", "reference": "INKOP-FRUKT" },
+        "kind": "GOODS_AND_SERVICES", "startDate": "2025-01-01", "endDate": "2027-12-31",
+        "contractValueOre": 4_000_000_000i64, "rates": { "asfOre": 0 }, "commissionPercent": "5", "vat": "STANDARD_25"
+    })
+}
+
+/// A role allocation's id from 1 January 2025 (the request must succeed).
+pub async fn role(server: &TestApp, agreement: &str, member: &str, role: &str, share: &str) -> String {
+    let input = json!({ "agreementId": agreement, "memberId": member, "role": role, "sharePercent": share, "startDate": "2025-01-01" });
+    let data =
+        server.ok("mutation($i: AllocateRoleInput!) { allocateRole(input: $i) { id } }", json!({ "i": input })).await;
+    data["allocateRole"]["id"].as_str().unwrap_or_default().to_string()
+}

@@ -37,6 +37,8 @@ pub enum Reading {
     Places,
     /// Reports name the participants on each place.
     Reports,
+    /// Invoices are between the consortium and a buyer: a member reads none.
+    Invoices,
 }
 
 /// The rows a caller may read of a kind, as a condition the view puts in its SQL: staff read all, a
@@ -44,8 +46,11 @@ pub enum Reading {
 pub fn read(actor: &Actor, reading: Reading) -> Result<views::Scope, AppError> {
     match (&actor.scope, reading) {
         (Scope::Everything, _) => Ok(views::Scope::All),
+        (Scope::Member(_), Reading::Invoices) => {
+            Err(AppError::Forbidden("invoices are between the consortium and its buyers".into()))
+        }
         (Scope::Member(id), _) => Ok(views::Scope::Member(id.clone())),
-        (Scope::Buyer(org), Reading::Members | Reading::Agreements | Reading::Split) => {
+        (Scope::Buyer(org), Reading::Members | Reading::Agreements | Reading::Split | Reading::Invoices) => {
             Ok(views::Scope::Buyer(org.clone()))
         }
         (Scope::Buyer(_), Reading::Places | Reading::Reports) => Err(AppError::Forbidden(

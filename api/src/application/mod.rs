@@ -17,8 +17,12 @@
 pub mod access;
 /// Framework agreements and their terms.
 pub mod agreements;
+/// Deliveries on goods-and-services agreements and what each member earns of them.
+pub mod deliveries;
 /// Parsing user input into domain values, with the field named in every error.
 pub mod input;
+/// The seller, the month-end invoicing run, credit notes and payments.
+pub mod invoicing;
 /// Member enterprises and their standing.
 pub mod members;
 /// The participant registry: identities sealed, consent, erasure, and the audit trail.

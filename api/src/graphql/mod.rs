@@ -6,6 +6,8 @@
 //! query function with the caller's [`Scope`], map the rows.
 
 mod agreement;
+mod delivery;
+mod invoice;
 mod loaders;
 mod member;
 mod participant;
@@ -32,6 +34,8 @@ pub struct Query(
     place::PlaceQuery,
     participant::ParticipantQuery,
     reimbursement::ReportQuery,
+    invoice::InvoiceQuery,
+    delivery::DeliveryQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +46,8 @@ pub struct Mutation(
     place::PlaceMutation,
     participant::ParticipantMutation,
     reimbursement::ReportMutation,
+    invoice::InvoiceMutation,
+    delivery::DeliveryMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;

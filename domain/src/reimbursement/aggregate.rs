@@ -42,6 +42,8 @@ pub struct MonthlyReimbursement {
 pub enum ReimbursementError {
     #[error("this month is invoiced; only a credit note can correct it")]
     AlreadyInvoiced,
+    #[error("this month is not on an invoice")]
+    NotInvoiced,
     #[error("the report waits for staff to approve or reject it")]
     AwaitingDecision,
     #[error("the report is approved; send a correction instead")]
@@ -78,6 +80,14 @@ pub enum ReimbursementError {
 
 impl MonthlyReimbursement {
     fn decide(&self, command: ReimbursementCommand) -> Result<ReimbursementEvent, ReimbursementError> {
+        if let ReimbursementCommand::Reopen { credit_note } = command {
+            return match self.status {
+                Some(ReportStatus::Invoiced) => {
+                    Ok(ReimbursementEvent::ReportReopened { version: self.version, credit_note })
+                }
+                _ => Err(ReimbursementError::NotInvoiced),
+            };
+        }
         if self.status == Some(ReportStatus::Invoiced) {
             return Err(ReimbursementError::AlreadyInvoiced);
         }
@@ -129,6 +139,7 @@ impl MonthlyReimbursement {
                 }
                 Ok(ReimbursementEvent::ReportInvoiced { version: self.version, invoice_id })
             }
+            ReimbursementCommand::Reopen { .. } => Err(ReimbursementError::NotInvoiced),
         }
     }
 
@@ -242,6 +253,10 @@ impl Aggregate for MonthlyReimbursement {
             ReimbursementEvent::ReportInvoiced { invoice_id, .. } => {
                 self.status = Some(ReportStatus::Invoiced);
                 self.invoice_id = Some(invoice_id);
+            }
+            ReimbursementEvent::ReportReopened { .. } => {
+                self.status = Some(ReportStatus::Approved);
+                self.invoice_id = None;
             }
         }
     }

@@ -335,3 +335,21 @@ fn an_approval_of_a_version_the_member_has_replaced_is_refused() {
         .when(ReimbursementCommand::Approve { version: 1 })
         .then_expect_error(ReimbursementError::StaleVersion { seen: 1, current: 2 });
 }
+
+#[test]
+fn a_credited_month_reopens_and_can_be_corrected_again() {
+    let mut reopened = invoiced();
+    reopened.push(ReimbursementEvent::ReportReopened { version: 1, credit_note: "K2024-00001".into() });
+    ReportTest::with(())
+        .given(invoiced())
+        .when(ReimbursementCommand::Reopen { credit_note: "K2024-00001".into() })
+        .then_expect_events(vec![ReimbursementEvent::ReportReopened { version: 1, credit_note: "K2024-00001".into() }]);
+    ReportTest::with(())
+        .given(reopened)
+        .when(ReimbursementCommand::MarkInvoiced { invoice_id: "2024-0002".into() })
+        .then_expect_events(vec![ReimbursementEvent::ReportInvoiced { version: 1, invoice_id: "2024-0002".into() }]);
+    ReportTest::with(())
+        .given(vec![submitted(), ReimbursementEvent::ReportApproved { version: 1 }])
+        .when(ReimbursementCommand::Reopen { credit_note: "K2024-00001".into() })
+        .then_expect_error(ReimbursementError::NotInvoiced);
+}

@@ -47,4 +47,6 @@ pub enum ReimbursementCommand {
     Reject { version: u32, reason: String },
     /// The month is on an issued invoice; from now on only a credit note corrects it.
     MarkInvoiced { invoice_id: String },
+    /// The month's invoice was credited: the month may be corrected and invoiced again.
+    Reopen { credit_note: String },
 }

@@ -33,11 +33,33 @@ pub struct ReportFigures {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ReimbursementEvent {
-    ReportSubmitted { agreement_id: String, member_id: String, month: Month, version: u32, figures: ReportFigures },
-    ReportApproved { version: u32 },
-    ReportRejected { version: u32, reason: String },
-    ReportCorrected { version: u32, figures: ReportFigures },
-    ReportInvoiced { version: u32, invoice_id: String },
+    ReportSubmitted {
+        agreement_id: String,
+        member_id: String,
+        month: Month,
+        version: u32,
+        figures: ReportFigures,
+    },
+    ReportApproved {
+        version: u32,
+    },
+    ReportRejected {
+        version: u32,
+        reason: String,
+    },
+    ReportCorrected {
+        version: u32,
+        figures: ReportFigures,
+    },
+    ReportInvoiced {
+        version: u32,
+        invoice_id: String,
+    },
+    /// A credit note cancelled the month's invoice; the approved version stands again, uninvoiced.
+    ReportReopened {
+        version: u32,
+        credit_note: String,
+    },
 }
 
 impl DomainEvent for ReimbursementEvent {
@@ -48,6 +70,7 @@ impl DomainEvent for ReimbursementEvent {
             ReimbursementEvent::ReportRejected { .. } => "ReportRejected",
             ReimbursementEvent::ReportCorrected { .. } => "ReportCorrected",
             ReimbursementEvent::ReportInvoiced { .. } => "ReportInvoiced",
+            ReimbursementEvent::ReportReopened { .. } => "ReportReopened",
         }
         .to_string()
     }

@@ -69,8 +69,7 @@ pub struct AgreementFilter {
 
 fn select(scope: &Scope) -> Select {
     let mut select = Select::new(TABLE, "id", "start_date");
-    select.counted_in(TOTALS);
-    select.condition("title IS NOT NULL").scope(
+    select.condition("title IS NOT NULL").counted_in(TOTALS).scope(
         scope,
         "id IN (SELECT a.agreement_id FROM view_allocations a WHERE a.member_id = {})",
         "buyer_org_number = {}",

@@ -7,6 +7,10 @@
 
 /// Agreements, one row per framework agreement.
 pub mod agreements;
+/// Recorded deliveries of goods-and-services agreements, one row per agreement and month.
+pub mod deliveries;
+/// Invoices and their credit notes and payments, one row per invoice.
+pub mod invoices;
 /// Members, one row per member enterprise.
 pub mod members;
 /// Training places, one row per place.
@@ -31,6 +35,8 @@ pub const SPLITS_TABLE: &str = splits::SPLITS_TABLE;
 pub const ALLOCATIONS_TABLE: &str = splits::ALLOCATIONS_TABLE;
 pub const PLACES_TABLE: &str = places::TABLE;
 pub const REPORTS_TABLE: &str = reports::TABLE;
+pub const INVOICES_TABLE: &str = invoices::TABLE;
+pub const DELIVERIES_TABLE: &str = deliveries::TABLE;
 
 /// All projections the projector feeds, in the order it feeds them.
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -40,6 +46,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(splits::SplitProjection),
         Arc::new(places::PROJECTION),
         Arc::new(reports::PROJECTION),
+        Arc::new(invoices::PROJECTION),
+        Arc::new(deliveries::PROJECTION),
     ]
 }
 
@@ -53,10 +61,14 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (ALLOCATIONS_TABLE, splits::ALLOCATION_COLUMNS.to_vec()),
         (PLACES_TABLE, places::PROJECTION.all_columns()),
         (REPORTS_TABLE, reports::PROJECTION.all_columns()),
+        (INVOICES_TABLE, invoices::PROJECTION.all_columns()),
+        (DELIVERIES_TABLE, deliveries::PROJECTION.all_columns()),
         (members::TOTALS, vec!["n"]),
         (agreements::TOTALS, vec!["n"]),
         (places::TOTALS, vec!["n"]),
         (reports::TOTALS, vec!["n"]),
+        (invoices::TOTALS, vec!["n"]),
+        (deliveries::TOTALS, vec!["n"]),
     ]
 }
 

@@ -150,31 +150,22 @@ pub(crate) struct Select {
     order: Option<&'static str>,
     conditions: Vec<String>,
     args: Vec<Arg>,
-    /// The one-row table counting the rows this select lists before any value narrows it.
-    totals: Option<&'static str>,
-    /// Whether a condition with a value (a scope, a filter, ids) narrows the rows.
-    narrowed: bool,
+    /// The one-row table counting the rows of this select as it stood when it was named, and how
+    /// many conditions it had then: any condition added later (a scope, a filter, ids) narrows the
+    /// rows, and they are counted.
+    totals: Option<(&'static str, usize)>,
 }
 
 impl Select {
     /// Rows of `table`, keyed by `key`, in `(sort, key)` order.
     pub(crate) fn new(table: &'static str, key: &'static str, sort: &'static str) -> Select {
-        Select {
-            table,
-            key,
-            sort,
-            order: None,
-            conditions: Vec::new(),
-            args: Vec::new(),
-            totals: None,
-            narrowed: false,
-        }
+        Select { table, key, sort, order: None, conditions: Vec::new(), args: Vec::new(), totals: None }
     }
 
-    /// Counts the unnarrowed rows by reading `totals`, the count its projection keeps of the rows
-    /// the conditions so far select, instead of scanning the view.
+    /// Counts the rows the conditions so far select by reading `totals`, the count its projection
+    /// keeps of them, instead of scanning the view, as long as no condition is added after this.
     pub(crate) fn counted_in(&mut self, totals: &'static str) -> &mut Self {
-        self.totals = Some(totals);
+        self.totals = Some((totals, self.conditions.len()));
         self
     }
 
@@ -199,7 +190,6 @@ impl Select {
     pub(crate) fn with(&mut self, template: &str, value: impl Into<String>) -> &mut Self {
         let placeholder = self.bind(Arg::text(value));
         self.conditions.push(template.replace("{}", &placeholder));
-        self.narrowed = true;
         self
     }
 
@@ -214,7 +204,6 @@ impl Select {
     /// `key IN (…)`.
     pub(crate) fn key_in(&mut self, ids: &[String]) -> &mut Self {
         let placeholders: Vec<String> = ids.iter().map(|id| self.bind(Arg::text(id.as_str()))).collect();
-        self.narrowed = true;
         match placeholders.is_empty() {
             true => self.conditions.push("1 = 0".to_string()),
             false => self.conditions.push(format!("{} IN ({})", self.key, placeholders.join(", "))),
@@ -241,8 +230,8 @@ impl Select {
 
     /// One page in `(sort, key)` order, with the number of matching rows, read in one snapshot.
     pub(crate) async fn page<A: DeserializeOwned>(&self, db: &Db, page: &Page) -> Result<Paged<Row<A>>, DbError> {
-        let count_sql = match (self.totals, self.narrowed) {
-            (Some(totals), false) => format!("SELECT n FROM {totals}"),
+        let count_sql = match self.totals {
+            Some((totals, conditions)) if conditions == self.conditions.len() => format!("SELECT n FROM {totals}"),
             _ => format!("SELECT count(*) FROM {}{}", self.table, self.where_sql()),
         };
         let count_args = self.args.clone();

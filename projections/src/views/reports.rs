@@ -78,8 +78,7 @@ pub struct ReportFilter {
 
 fn select(scope: &Scope) -> Select {
     let mut select = Select::new(TABLE, "report_id", "month");
-    select.counted_in(TOTALS);
-    select.condition("total_ore IS NOT NULL").scope(
+    select.condition("total_ore IS NOT NULL").counted_in(TOTALS).scope(
         scope,
         "member_id = {}",
         "agreement_id IN (SELECT g.id FROM view_agreements g WHERE g.buyer_org_number = {})",
@@ -101,4 +100,25 @@ pub async fn page(db: &Db, filter: &ReportFilter, page: &Page) -> Result<Paged<R
 /// One report, if it was submitted and is in scope.
 pub async fn get(db: &Db, report_id: &str, scope: &Scope) -> Result<Option<Row<MonthlyReimbursement>>, DbError> {
     Ok(select(scope).key_in(&[report_id.to_string()]).all(db).await?.into_iter().next())
+}
+
+/// `(report_id, agreement_id)` of the approved, not yet invoiced reports of months up to `until`,
+/// optionally of one agreement: where a month-end run looks for work. Ids only, so a run over years
+/// of months parses no document; the run decides on the reports themselves, not on this list.
+pub async fn approved_ids_until(
+    db: &Db,
+    until: Month,
+    agreement_id: Option<&str>,
+) -> Result<Vec<(String, String)>, DbError> {
+    let sql = format!(
+        "SELECT report_id, agreement_id FROM {TABLE} WHERE status = $1 AND month <= $2{} ORDER BY month, report_id",
+        if agreement_id.is_some() { " AND agreement_id = $3" } else { "" }
+    );
+    let approved = status_text(ReportStatus::Approved);
+    let until = until.to_string();
+    Ok(crate::on_db!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(approved).bind(&until);
+        let query = match agreement_id { Some(id) => query.bind(id), None => query };
+        query.fetch_all(pool).await
+    })?)
 }

@@ -14,12 +14,17 @@
 //!   transaction open (PostgreSQL);
 //! - list queries at a steady 200 requests/s: p50/p99;
 //! - a full rebuild in events/s against reading the same rows in commit order;
+//! - the month-end run (`issueInvoices`): every approved month of the workload up to last month
+//!   (with `--national`: the national data set's ten years, 290 agreements) invoiced in one run;
 //! - the peak resident memory of the process.
 
 use clap::{Parser, ValueEnum};
-use konsortium_api::app::App;
+use konsortium_api::app::{Actor, App};
+use konsortium_api::application::invoicing::{self, MonthEndRun};
+use konsortium_api::application::today;
 use konsortium_api::auth::{principal, Role};
 use konsortium_api::server;
+use konsortium_domain::calendar::Month;
 use konsortium_projections::{on_db, rebuild, Db, ProjectorOptions};
 use konsortium_tests::national;
 use konsortium_tests::workload::{org_number, Workload};
@@ -186,6 +191,7 @@ async fn run(args: Args) -> Result<(), Error> {
         events as f64 / read,
         (replayed as f64 / elapsed) / (events as f64 / read)
     );
+    month_end(running.app(), args.national).await?;
     println!("peak RSS: {} MB", peak_rss_mb());
 
     running.stop().await;
@@ -197,6 +203,36 @@ async fn run(args: Args) -> Result<(), Error> {
         on_db!(&admin, pool => sqlx::query(&sql).execute(pool).await.map(|_| ()))?;
         admin.close().await;
     }
+    Ok(())
+}
+
+/// Times the month-end run through the use case itself (an HTTP request would hit the request
+/// timeout on the national set): every approved month up to last month (the national set: up to
+/// its last month), one invoice per agreement.
+async fn month_end(app: &App, national: bool) -> Result<(), Error> {
+    let actor = Actor::system("bench");
+    if national {
+        // The generator registered the consortium.
+    } else {
+        let seller = national::seller().map_err(|e| e.into_boxed())?;
+        invoicing::register_consortium(app, &actor, &seller).await.map_err(|e| e.into_boxed())?;
+    }
+    let month = match national {
+        true => Month::parse("2025-12")?,
+        false => Month::of(today().replace_day(1)?.previous_day().ok_or("no previous day")?),
+    };
+    let started = Instant::now();
+    let issued = invoicing::issue_invoices(app, &actor, &MonthEndRun { month, agreement_id: None })
+        .await
+        .map_err(|e| e.into_boxed())?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let months: usize = issued.iter().filter_map(|(_, i)| i.document.as_ref()).map(|d| d.months.len()).sum();
+    println!(
+        "month-end run (issueInvoices up to {month}): {} invoices over {months} approved months in {elapsed:.2} s \
+         ({:.1} ms an invoice)",
+        issued.len(),
+        elapsed * 1_000.0 / issued.len().max(1) as f64
+    );
     Ok(())
 }
 

@@ -1,0 +1,302 @@
+//! Invoicing: the consortium registers as seller; the month-end run turns approved months into
+//! invoices; a credit note cancels one and reopens its months; payments settle them.
+//!
+//! Gap-free numbers and "one invoice per month" are the event store's optimistic lock: each invoice
+//! is ONE append of the series' `NumberTaken`, the invoice's `InvoiceIssued` (with its final XML) and
+//! every included report's `ReportInvoiced`, each at the sequence the decision was made on. Two runs
+//! that race for a number or a month collide there; the loser decides again on fresh state. A server
+//! that dies mid-run has stored whole invoices or nothing of one.
+
+use super::agreements::registered_agreement;
+use super::{access, change, today};
+use crate::app::{Actor, App};
+use crate::error::AppError;
+use crate::store::Pending;
+use konsortium_domain::calendar::Month;
+use konsortium_domain::delivery::DeliveryCommand;
+use konsortium_domain::invoice::{
+    lines_for_deliveries, lines_for_month, Consortium, ConsortiumCommand, ConsortiumError, Invoice, InvoiceCommand,
+    InvoiceDraft, InvoiceError, InvoicedDeliveries, InvoicedMonth, LineUnit, Seller, SeriesCommand, SeriesKind,
+    CONSORTIUM_ID,
+};
+use konsortium_domain::money::Ore;
+use konsortium_domain::reimbursement::{ReimbursementCommand, ReportStatus};
+use konsortium_projections::views;
+use std::collections::BTreeMap;
+use time::Date;
+
+/// How often one invoice of a run is decided again after losing a race: every run issuing at the
+/// same moment shares the year's series, so losing is expected; each round at least one run wins.
+const RUN_ATTEMPTS: u32 = 200;
+
+/// Registers the consortium as the seller on every invoice; once.
+pub async fn register_consortium(app: &App, actor: &Actor, seller: &Seller) -> Result<Consortium, AppError> {
+    access::staff(actor)?;
+    change(app, app.consortium(), CONSORTIUM_ID, actor, || ConsortiumCommand::Register(seller.clone())).await
+}
+
+/// The registered seller, or `NOT_FOUND` (`NotRegistered`).
+pub async fn seller(app: &App) -> Result<Seller, AppError> {
+    app.consortium()
+        .load(CONSORTIUM_ID)
+        .await?
+        .state
+        .seller
+        .ok_or_else(|| AppError::rule(&ConsortiumError::NotRegistered))
+}
+
+/// What a month-end run covers: approved months up to and including `month`, of one agreement or all.
+#[derive(Debug, Clone)]
+pub struct MonthEndRun {
+    pub month: Month,
+    pub agreement_id: Option<String>,
+}
+
+/// An invoice's id and state.
+pub type IssuedInvoice = (String, Invoice);
+
+/// The month-end run: one invoice per agreement (and so per buyer reference) for every approved, not
+/// yet invoiced month up to `run.month`, each month locked in the same step. A run with nothing to
+/// invoice issues nothing; a repeated run finds the months locked and issues nothing again.
+pub async fn issue_invoices(app: &App, actor: &Actor, run: &MonthEndRun) -> Result<Vec<IssuedInvoice>, AppError> {
+    access::staff(actor)?;
+    let today = today();
+    issue_invoices_on(app, actor, run, today).await
+}
+
+/// [`issue_invoices`] as if run on `today` (the demo and the benchmark invoice past months).
+pub async fn issue_invoices_on(
+    app: &App,
+    actor: &Actor,
+    run: &MonthEndRun,
+    today: Date,
+) -> Result<Vec<IssuedInvoice>, AppError> {
+    access::staff(actor)?;
+    let last_day = run.month.last_day();
+    if today <= last_day {
+        return Err(AppError::rule(&InvoiceError::MonthNotOver { month: run.month, last_day }));
+    }
+    if let Some(agreement_id) = &run.agreement_id {
+        registered_agreement(app, agreement_id).await?;
+    }
+    let attempt = app.attempt(actor, "issue_invoices", run);
+    if let Some(answer) = attempt.replay().await? {
+        return Ok(answer);
+    }
+    let seller = seller(app).await?;
+    let candidates = views::reports::approved_ids_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
+    let delivered = views::deliveries::uninvoiced_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
+    let mut by_agreement: BTreeMap<String, Work> = BTreeMap::new();
+    for (report_id, agreement_id) in candidates {
+        by_agreement.entry(agreement_id).or_default().reports.push(report_id);
+    }
+    for (deliveries_id, agreement_id) in delivered {
+        by_agreement.entry(agreement_id).or_default().deliveries.push(deliveries_id);
+    }
+    // Each invoice commits on its own; the run's answer (and idempotency key) is stored at the end.
+    let each = actor.with_key(None);
+    let mut issued = Vec::new();
+    for (agreement_id, work) in by_agreement {
+        let one = || issue_one(app, &each, &seller, &agreement_id, &work, run.month, today);
+        if let Some(invoice) = app.retrying_at_most(RUN_ATTEMPTS, one).await? {
+            issued.push(invoice);
+        }
+    }
+    attempt.commit(&[], issued).await
+}
+
+/// What the views say one agreement has to invoice: approved reports and delivery months.
+#[derive(Debug, Default)]
+struct Work {
+    reports: Vec<String>,
+    deliveries: Vec<String>,
+}
+
+/// One agreement's invoice, decided on the reports, delivery months and the series as they are now;
+/// `None` when another run invoiced every month first.
+async fn issue_one(
+    app: &App,
+    actor: &Actor,
+    seller: &Seller,
+    agreement_id: &str,
+    work: &Work,
+    until: Month,
+    today: Date,
+) -> Result<Option<IssuedInvoice>, AppError> {
+    let report_ids = &work.reports;
+    let agreement = registered_agreement(app, agreement_id).await?;
+    let terms = agreement.terms.as_ref().ok_or_else(|| AppError::NotFound(format!("no agreement {agreement_id}")))?;
+    let mut changes: Vec<Pending> = Vec::new();
+    let mut months = Vec::new();
+    let mut lines = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut reports = Vec::new();
+    // One query for all of the agreement's months, not one each: a national run invoices years of them.
+    for loaded in app.reports().load_many(report_ids).await? {
+        let report = &loaded.state;
+        let report_id = &loaded.id;
+        let (Some(month), Some(figures)) = (report.month, report.figures.as_ref()) else { continue };
+        if report.status != Some(ReportStatus::Approved) || month > until {
+            continue;
+        }
+        if !names.contains_key(&report.member_id) {
+            let member = app.members().load(&report.member_id).await?.state;
+            names.insert(report.member_id.clone(), member.name);
+        }
+        let name = names.get(&report.member_id).map(String::as_str).unwrap_or_default();
+        lines.extend(lines_for_month(&report.member_id, name, month, figures));
+        months.push(InvoicedMonth {
+            report_id: report_id.clone(),
+            member_id: report.member_id.clone(),
+            month,
+            version: report.version,
+            amount: figures.total,
+        });
+        reports.push(loaded);
+    }
+    let mut delivered = Vec::new();
+    let mut delivery_months = Vec::new();
+    for loaded in app.deliveries().load_many(&work.deliveries).await? {
+        let state = &loaded.state;
+        let id = &loaded.id;
+        let Some(month) = state.month else { continue };
+        if state.invoice_id.is_some() || state.deliveries.is_empty() || month > until {
+            continue;
+        }
+        for delivery in &state.deliveries {
+            if !names.contains_key(&delivery.member_id) {
+                let member = app.members().load(&delivery.member_id).await?.state;
+                names.insert(delivery.member_id.clone(), member.name);
+            }
+        }
+        lines.extend(lines_for_deliveries(state, |id| names.get(id).cloned().unwrap_or_default()));
+        delivery_months.push(InvoicedDeliveries {
+            deliveries_id: id.clone(),
+            month,
+            count: u32::try_from(state.deliveries.len()).unwrap_or(u32::MAX),
+            amount: state.total(),
+        });
+        delivered.push(loaded);
+    }
+    if months.is_empty() && delivery_months.is_empty() {
+        return Ok(None);
+    }
+    // Months in order; within a month, places before deliveries, each by member (stable sort).
+    lines.sort_by_key(|line| (line.month, line.unit == LineUnit::Delivery, line.member_id.clone()));
+    let year = today.year();
+    let series_id = SeriesKind::Invoice.series_id(seller.org_number.digits(), year);
+    let mut series = app.series().load(&series_id).await?;
+    let sequence = series.state.next().unwrap_or(u32::MAX);
+    let number = SeriesKind::Invoice.number(year, sequence);
+    let invoice_id = document_id(seller, &number);
+    changes.push(series.decide(SeriesCommand::TakeNext { document_id: invoice_id.clone() }).await?);
+    let mut invoice = app.invoices().load(&invoice_id).await?;
+    if invoice.exists() {
+        // Another run took the number between our reading the series and the invoice: a lost race.
+        return Err(AppError::Conflict(format!("invoice {number} was issued by another run at the same moment")));
+    }
+    let draft = InvoiceDraft {
+        number: number.clone(),
+        issued_on: today,
+        seller: seller.clone(),
+        agreement_id: agreement_id.to_string(),
+        buyer: terms.buyer.clone(),
+        contract_reference: terms.contract_reference.clone(),
+        vat: terms.vat.clone(),
+        months,
+        deliveries: delivery_months,
+        lines,
+    };
+    changes.push(invoice.decide(InvoiceCommand::Issue(Box::new(draft))).await?);
+    for report in &mut reports {
+        changes.push(report.decide(ReimbursementCommand::MarkInvoiced { invoice_id: number.clone() }).await?);
+    }
+    for month in &mut delivered {
+        changes.push(month.decide(DeliveryCommand::MarkInvoiced { invoice_id: number.clone() }).await?);
+    }
+    let attempt = app.attempt(actor, "issue_invoice", &invoice_id);
+    Ok(Some(attempt.commit(&changes, (invoice_id, invoice.state)).await?))
+}
+
+/// A document's id follows from the seller and its number, so a number can belong to one document only.
+fn document_id(seller: &Seller, number: &str) -> String {
+    let name = format!("invoice:{}:{number}", seller.org_number.digits());
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
+}
+
+/// Cancels a whole invoice with a credit note (BT-25 quotes the invoice) numbered in the credit-note
+/// series, and reopens its months for correction and a new invoice: all in one append.
+pub async fn credit_invoice(
+    app: &App,
+    actor: &Actor,
+    invoice_id: &str,
+    reason: &str,
+) -> Result<IssuedInvoice, AppError> {
+    access::staff(actor)?;
+    existing(app, invoice_id).await?;
+    let attempt = app.attempt(actor, "credit_invoice", &(invoice_id, reason));
+    app.retrying_at_most(RUN_ATTEMPTS, || async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
+        let today = today();
+        let mut invoice = app.invoices().load(invoice_id).await?;
+        let document = invoice.state.document.clone().ok_or_else(|| AppError::rule(&InvoiceError::NotIssued))?;
+        let year = today.year();
+        let series_id = SeriesKind::CreditNote.series_id(document.seller.org_number.digits(), year);
+        let mut series = app.series().load(&series_id).await?;
+        let number = SeriesKind::CreditNote.number(year, series.state.next().unwrap_or(u32::MAX));
+        let credited = invoice
+            .decide(InvoiceCommand::Credit { number: number.clone(), issued_on: today, reason: reason.into() })
+            .await?;
+        let mut changes =
+            vec![series.decide(SeriesCommand::TakeNext { document_id: invoice_id.to_string() }).await?, credited];
+        for month in &document.months {
+            let mut report = app.reports().load(&month.report_id).await?;
+            changes.push(report.decide(ReimbursementCommand::Reopen { credit_note: number.clone() }).await?);
+        }
+        for month in &document.deliveries {
+            let mut deliveries = app.deliveries().load(&month.deliveries_id).await?;
+            changes.push(deliveries.decide(DeliveryCommand::Reopen { credit_note: number.clone() }).await?);
+        }
+        attempt.commit(&changes, (invoice_id.to_string(), invoice.state)).await
+    })
+    .await
+}
+
+/// Records a payment received; an invoice paid in full is `PAID`, in part `PART_PAID`.
+pub async fn register_payment(
+    app: &App,
+    actor: &Actor,
+    invoice_id: &str,
+    amount: Ore,
+    paid_on: Date,
+) -> Result<IssuedInvoice, AppError> {
+    access::staff(actor)?;
+    existing(app, invoice_id).await?;
+    let invoice =
+        change(app, app.invoices(), invoice_id, actor, || InvoiceCommand::RegisterPayment { amount, paid_on }).await?;
+    Ok((invoice_id.to_string(), invoice))
+}
+
+/// An issued invoice the caller may read (staff: any; a buyer: its own), from the event log itself:
+/// its XML is exactly what was issued.
+pub async fn invoice(app: &App, actor: &Actor, invoice_id: &str) -> Result<IssuedInvoice, AppError> {
+    let scope = access::read(actor, access::Reading::Invoices)?;
+    let invoice = app.invoices().load(invoice_id).await?;
+    let not_found = || AppError::NotFound(format!("no invoice {invoice_id}"));
+    let document = invoice.state.document.as_ref().ok_or_else(not_found)?;
+    match scope {
+        views::Scope::All => {}
+        views::Scope::Buyer(org) if org == document.buyer.org_number => {}
+        _ => return Err(not_found()),
+    }
+    Ok((invoice_id.to_string(), invoice.state))
+}
+
+async fn existing(app: &App, invoice_id: &str) -> Result<(), AppError> {
+    match app.invoices().load(invoice_id).await?.exists() {
+        true => Ok(()),
+        false => Err(AppError::NotFound(format!("no invoice {invoice_id}"))),
+    }
+}
