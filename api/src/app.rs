@@ -11,6 +11,7 @@ use konsortium_domain::invoice::{Consortium, Invoice, InvoiceSeries};
 use konsortium_domain::member::Member;
 use konsortium_domain::org_number::OrgNumber;
 use konsortium_domain::participant::Participant;
+use konsortium_domain::payout::{MemberPayouts, PayoutPolicy};
 use konsortium_domain::place::TrainingPlace;
 use konsortium_domain::reimbursement::MonthlyReimbursement;
 use konsortium_domain::split::SubContractSplit;
@@ -142,6 +143,8 @@ struct Inner {
     consortium: AggregateStore<Consortium>,
     series: AggregateStore<InvoiceSeries>,
     invoices: AggregateStore<Invoice>,
+    payout_policy: AggregateStore<PayoutPolicy>,
+    payouts: AggregateStore<MemberPayouts>,
 }
 
 impl App {
@@ -172,6 +175,8 @@ impl App {
                 consortium: AggregateStore::new(&db),
                 series: AggregateStore::new(&db),
                 invoices: AggregateStore::new(&db),
+                payout_policy: AggregateStore::new(&db),
+                payouts: AggregateStore::new(&db),
                 projector,
                 db,
                 reads: None,
@@ -247,6 +252,15 @@ impl App {
 
     pub fn invoices(&self) -> &AggregateStore<Invoice> {
         &self.inner.invoices
+    }
+
+    pub fn payout_policy(&self) -> &AggregateStore<PayoutPolicy> {
+        &self.inner.payout_policy
+    }
+
+    /// Members' payout ledgers, by member id.
+    pub fn payouts(&self) -> &AggregateStore<MemberPayouts> {
+        &self.inner.payouts
     }
 
     /// Starts a use case's mutation; `input` (with the use case's name) tells a retry from a new

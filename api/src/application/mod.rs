@@ -23,6 +23,8 @@ pub mod input;
 pub mod invoicing;
 /// Member enterprises and their standing.
 pub mod members;
+/// Membership fees, payout statements, the reconciliation and the SIE and CSV exports.
+pub mod payouts;
 /// Training places and who fills them.
 pub mod places;
 /// Monthly reports and their approval.

@@ -9,6 +9,7 @@ mod agreement;
 mod invoice;
 mod loaders;
 mod member;
+mod payout;
 mod place;
 mod reimbursement;
 mod split;
@@ -32,6 +33,7 @@ pub struct Query(
     place::PlaceQuery,
     reimbursement::ReportQuery,
     invoice::InvoiceQuery,
+    payout::PayoutQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +44,7 @@ pub struct Mutation(
     place::PlaceMutation,
     reimbursement::ReportMutation,
     invoice::InvoiceMutation,
+    payout::PayoutMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;

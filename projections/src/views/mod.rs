@@ -11,6 +11,8 @@ pub mod agreements;
 pub mod invoices;
 /// Members, one row per member enterprise.
 pub mod members;
+/// Payout ledgers and their statements, one row per member.
+pub mod payouts;
 /// Training places, one row per place.
 pub mod places;
 /// Paging, cursors, scopes and the SQL they become.
@@ -34,6 +36,7 @@ pub const ALLOCATIONS_TABLE: &str = splits::ALLOCATIONS_TABLE;
 pub const PLACES_TABLE: &str = places::TABLE;
 pub const REPORTS_TABLE: &str = reports::TABLE;
 pub const INVOICES_TABLE: &str = invoices::TABLE;
+pub const PAYOUTS_TABLE: &str = payouts::TABLE;
 
 /// All projections the projector feeds, in the order it feeds them.
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -44,6 +47,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(places::PROJECTION),
         Arc::new(reports::PROJECTION),
         Arc::new(invoices::PROJECTION),
+        Arc::new(payouts::PROJECTION),
     ]
 }
 
@@ -58,6 +62,7 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (PLACES_TABLE, places::PROJECTION.all_columns()),
         (REPORTS_TABLE, reports::PROJECTION.all_columns()),
         (INVOICES_TABLE, invoices::PROJECTION.all_columns()),
+        (PAYOUTS_TABLE, payouts::PROJECTION.all_columns()),
     ]
 }
 
