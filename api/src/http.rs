@@ -272,12 +272,12 @@ async fn invoice_xml(
     }
 }
 
-/// The verified caller of a plain GET, or the `UNAUTHENTICATED` answer.
-fn bearer_caller(state: &HttpState, headers: &HeaderMap) -> Result<Actor, Response> {
+/// The verified caller of a plain GET, or why there is none (answered `UNAUTHENTICATED`).
+fn bearer_caller(state: &HttpState, headers: &HeaderMap) -> Result<Actor, String> {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     match auth::bearer(authorization).and_then(|token| state.app.keys().verify(token)) {
         Ok(principal) => Ok(Actor::of(principal, &uuid::Uuid::new_v4().to_string())),
-        Err(err) => Err(error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &err.to_string())),
+        Err(err) => Err(err.to_string()),
     }
 }
 
@@ -308,7 +308,7 @@ async fn sie_export(
 ) -> Response {
     let caller = match bearer_caller(&state, &headers) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err(why) => return error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &why),
     };
     let file = match export_month(&query) {
         Ok(month) => crate::application::payouts::sie_export(&state.app, &caller, month).await.map(|f| (month, f)),
@@ -333,7 +333,7 @@ async fn statements_csv(
 ) -> Response {
     let caller = match bearer_caller(&state, &headers) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err(why) => return error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &why),
     };
     let csv = match export_month(&query) {
         Ok(month) => crate::application::payouts::statements_csv(&state.app, &caller, month).await,

@@ -51,11 +51,14 @@ async fn export(server: &TestApp, path: &str, token: Option<&str>) -> (u16, Vec<
     (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
 }
 
-/// A SIE file read back: per voucher its series and its transactions (account, öre).
-fn parse_sie(bytes: &[u8]) -> (Vec<String>, Vec<(String, Vec<(u32, i64)>)>) {
+/// A voucher read back: its `#VER` line and its transactions (account, öre).
+type Voucher = (String, Vec<(u32, i64)>);
+
+/// A SIE file read back: its other `#` lines and its vouchers.
+fn parse_sie(bytes: &[u8]) -> (Vec<String>, Vec<Voucher>) {
     let text = decode_cp437(bytes);
     let mut heads = Vec::new();
-    let mut vouchers: Vec<(String, Vec<(u32, i64)>)> = Vec::new();
+    let mut vouchers: Vec<Voucher> = Vec::new();
     for line in text.split("\r\n") {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix("#VER ") {
@@ -73,7 +76,7 @@ fn parse_sie(bytes: &[u8]) -> (Vec<String>, Vec<(String, Vec<(u32, i64)>)>) {
     (heads, vouchers)
 }
 
-fn account_total(vouchers: &[(String, Vec<(u32, i64)>)], account: u32) -> i64 {
+fn account_total(vouchers: &[Voucher], account: u32) -> i64 {
     vouchers.iter().flat_map(|(_, t)| t.iter()).filter(|(a, _)| *a == account).map(|(_, o)| o).sum()
 }
 
@@ -111,7 +114,10 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
 
     // The invoice is credited and November invoiced again with December.
     server
-        .ok("mutation($i: ID!) { creditInvoice(invoiceId: $i, reason: \"Fel period\") { status } }", json!({ "i": first_invoice }))
+        .ok(
+            "mutation($i: ID!) { creditInvoice(invoiceId: $i, reason: \"Fel period\") { status } }",
+            json!({ "i": first_invoice }),
+        )
         .await;
     let corrected = server
         .graphql(
@@ -137,7 +143,10 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
         (&json!(1_000_000), &json!(50_000), &json!(50_000), &json!(-380_000), &json!(520_000))
     );
     assert_eq!(s["adjustments"][0]["document"].as_str().map(|d| d.starts_with('K')), Some(true), "{s:#}");
-    assert_eq!((&s["adjustments"][0]["grossOre"], &s["adjustments"][0]["month"]), (&json!(-400_000), &json!("2024-11")));
+    assert_eq!(
+        (&s["adjustments"][0]["grossOre"], &s["adjustments"][0]["month"]),
+        (&json!(-400_000), &json!("2024-11"))
+    );
     for month in ["2024-11", "2024-12"] {
         assert_eq!(reconciliation(&server, month).await["differenceOre"], 0, "{month}");
     }
@@ -171,7 +180,9 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
     let (_, november) = parse_sie(&export(&server, "/exports/sie?month=2024-11", Some(&server.staff)).await.1);
     assert_eq!(november.len(), 4);
     assert!(november.iter().all(|(_, t)| t.iter().map(|(_, o)| o).sum::<i64>() == 0));
-    assert_eq!(account_total(&november, 1510), 400_000 - 400_000 + 1_000_000);
+    // Both invoices (400 000 and 1 000 000) less the credit note (400 000).
+    assert_eq!(account_total(&november, 1510), 1_000_000);
+    assert_eq!(account_total(&november, 3004), -1_000_000);
     assert_eq!(account_total(&november, 2440), -330_000);
 
     // The CSV holds the month's statement with the same figures.
@@ -180,7 +191,10 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
     assert_eq!(status, 200);
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 2, "{csv}");
-    assert!(rows[1].contains("Returbutiken Fyndet,2024-12,") && rows[1].ends_with(",1000000,50000,50000,-380000,520000"), "{csv}");
+    assert!(
+        rows[1].contains("Returbutiken Fyndet,2024-12,") && rows[1].ends_with(",1000000,50000,50000,-380000,520000"),
+        "{csv}"
+    );
     server.stop().await;
     test.remove().await;
 }
@@ -203,14 +217,20 @@ async fn a_member_reads_its_own_statements_a_buyer_none_and_the_sie_file_needs_s
     let own = server.graphql_as(Some(&member_token), list, json!({})).await;
     assert_eq!(own["data"]["payoutStatements"], json!([{ "memberId": fyndet, "payoutOre": 380_000 }]), "{own:#}");
     let theirs = server
-        .graphql_as(Some(&member_token), "query($m: ID) { payoutStatements(memberId: $m) { memberId } }", json!({ "m": other }))
+        .graphql_as(
+            Some(&member_token),
+            "query($m: ID) { payoutStatements(memberId: $m) { memberId } }",
+            json!({ "m": other }),
+        )
         .await;
     assert_eq!(error_code(&theirs), "FORBIDDEN");
     let buyer = server.graphql_as(Some(&buyer_token), list, json!({})).await;
     assert_eq!(error_code(&buyer), "FORBIDDEN");
     let staff = server.ok(list, json!({})).await;
     assert_eq!(staff["payoutStatements"].as_array().map(Vec::len), Some(2));
-    let reconciled = server.graphql_as(Some(&member_token), "{ reconciliation(month: \"2024-11\") { differenceOre } }", json!({})).await;
+    let reconciled = server
+        .graphql_as(Some(&member_token), "{ reconciliation(month: \"2024-11\") { differenceOre } }", json!({}))
+        .await;
     assert_eq!(error_code(&reconciled), "FORBIDDEN");
 
     let sie = "/exports/sie?month=2024-11";
@@ -270,7 +290,8 @@ async fn bad_input_is_a_typed_error_that_stores_nothing(test: TestDb) {
         )
         .await;
     assert_eq!(error_code(&as_member), "FORBIDDEN");
-    let bad_account = server.graphql("mutation { setSieAccounts(input: { receivables: 99 }) { timing } }", json!({})).await;
+    let bad_account =
+        server.graphql("mutation { setSieAccounts(input: { receivables: 99 }) { timing } }", json!({})).await;
     assert_eq!((error_code(&bad_account), error_rule(&bad_account)), ("VALIDATION", "InvalidAccount"));
     assert_eq!(event_count(server.app().db()).await, before, "a refused request stores nothing");
     server.stop().await;
@@ -303,3 +324,39 @@ async fn paid_when_the_buyer_pays_a_member_waits_for_the_payment(test: TestDb) {
     test.remove().await;
 }
 both_stores!(paid_when_the_buyer_pays_a_member_waits_for_the_payment);
+
+async fn the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconciles(test: TestDb) {
+    let server = TestApp::spawn(test.db.clone()).await;
+    assert!(konsortium_api::demo::load(server.app()).await.unwrap_or_else(|e| panic!("{e:?}")));
+    let fyndet = server.ok("{ members(first: 10) { nodes { id name } } }", json!({})).await["members"]["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["name"] == "Returbutiken Fyndet").map(|n| n["id"].clone()))
+        .unwrap_or_else(|| panic!("Fyndet is in the demo"));
+    let body = server
+        .ok(
+            &format!("query($m: ID) {{ payoutStatements(month: \"2024-11\", memberId: $m) {{ {STATEMENT_FIELDS} }} }}"),
+            json!({ "m": fyndet }),
+        )
+        .await;
+    let s = &body["payoutStatements"][0];
+    // Anna 20/30 days (400 000) + Bo the whole month (600 000) at Östersund; 5 % commission; the
+    // demo's ASF fee of 500 kr.
+    assert_eq!(
+        (&s["grossOre"], &s["commissionOre"], &s["membershipFeeOre"], &s["adjustmentsOre"], &s["payoutOre"]),
+        (&json!(1_000_000), &json!(50_000), &json!(50_000), &json!(0), &json!(900_000)),
+        "{body:#}"
+    );
+    let add_up = |s: &Value, f: &str| s[f].as_i64().unwrap_or(i64::MIN);
+    assert_eq!(
+        add_up(s, "grossOre") - add_up(s, "commissionOre") - add_up(s, "membershipFeeOre")
+            + add_up(s, "adjustmentsOre"),
+        add_up(s, "payoutOre")
+    );
+    for month in ["2024-11", "2024-12"] {
+        let r = reconciliation(&server, month).await;
+        assert_eq!((&r["statements"], &r["differenceOre"]), (&json!(1), &json!(0)), "{month}: {r:#}");
+    }
+    server.stop().await;
+    test.remove().await;
+}
+both_stores!(the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconciles);
