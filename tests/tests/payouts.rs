@@ -360,3 +360,40 @@ async fn the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconciles
     test.remove().await;
 }
 both_stores!(the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconciles);
+
+async fn eight_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers(test: TestDb) {
+    let server = TestApp::spawn(test.db.clone()).await;
+    tour::consortium(&server).await;
+    let fyndet = tour::fyndet(&server).await;
+    let other = tour::member(&server, "Cykelköket Östersund", "556002-1361", "ASF", "45").await;
+    let agreement = tour::agreement(&server, tour::ostersund_input()).await;
+    tour::approved_november(&server, &agreement, &fyndet, "p-anna-7f3a").await;
+    tour::approved_november(&server, &agreement, &other, "p-bo-19c2").await;
+    tour::issue_invoices(&server, "2024-11", None).await;
+
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let mut runs = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, url, token, start) =
+            (server.client().clone(), format!("{}/graphql", server.base), server.staff.clone(), start.clone());
+        runs.spawn(async move {
+            start.wait().await;
+            let query = json!({ "query": "mutation { issuePayoutStatements(month: \"2024-11\") { number } }" });
+            let response = client.post(url).bearer_auth(token).json(&query).send().await;
+            response.unwrap_or_else(|e| panic!("{e}")).json::<Value>().await.unwrap_or_else(|e| panic!("{e}"))
+        });
+    }
+    for answer in runs.join_all().await {
+        assert!(answer.get("errors").is_none(), "{answer:#}");
+    }
+    let all = server.ok("{ payoutStatements(month: \"2024-11\") { number memberId } }", json!({})).await;
+    let all = all["payoutStatements"].as_array().cloned().unwrap_or_default();
+    let mut numbers: Vec<String> = all.iter().map(|s| s["number"].as_str().unwrap_or_default().to_string()).collect();
+    numbers.sort();
+    let year = konsortium_api::application::today().year();
+    assert_eq!(numbers, vec![format!("A{year}-00001"), format!("A{year}-00002")], "one statement per member");
+    assert_eq!(reconciliation(&server, "2024-11").await["differenceOre"], 0);
+    server.stop().await;
+    test.remove().await;
+}
+both_stores!(eight_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers);
