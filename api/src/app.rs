@@ -13,6 +13,7 @@ use konsortium_domain::invoice::{Consortium, Invoice, InvoiceSeries};
 use konsortium_domain::member::Member;
 use konsortium_domain::org_number::OrgNumber;
 use konsortium_domain::participant::Participant;
+use konsortium_domain::payout::{MemberPayouts, PayoutPolicy};
 use konsortium_domain::place::TrainingPlace;
 use konsortium_domain::reimbursement::MonthlyReimbursement;
 use konsortium_domain::split::SubContractSplit;
@@ -147,6 +148,8 @@ struct Inner {
     series: AggregateStore<InvoiceSeries>,
     invoices: AggregateStore<Invoice>,
     deliveries: AggregateStore<DeliveryMonth>,
+    payout_policy: AggregateStore<PayoutPolicy>,
+    payouts: AggregateStore<MemberPayouts>,
 }
 
 impl App {
@@ -180,6 +183,8 @@ impl App {
                 series: AggregateStore::new(&db),
                 invoices: AggregateStore::new(&db),
                 deliveries: AggregateStore::new(&db),
+                payout_policy: AggregateStore::new(&db),
+                payouts: AggregateStore::new(&db),
                 projector,
                 db,
                 reads: None,
@@ -265,6 +270,16 @@ impl App {
 
     pub fn deliveries(&self) -> &AggregateStore<DeliveryMonth> {
         &self.inner.deliveries
+    }
+
+    /// The consortium's payout policy.
+    pub fn payout_policy(&self) -> &AggregateStore<PayoutPolicy> {
+        &self.inner.payout_policy
+    }
+
+    /// Members' payout ledgers, by member id.
+    pub fn payouts(&self) -> &AggregateStore<MemberPayouts> {
+        &self.inner.payouts
     }
 
     /// Starts a use case's mutation; `input` (with the use case's name) tells a retry from a new

@@ -6,14 +6,15 @@ use crate::application::input::participant;
 use crate::application::invoicing::{self, MonthEndRun};
 use crate::application::participants::{self, NewParticipant};
 use crate::application::split::{NewAllocation, Part};
-use crate::application::{agreements, members, places, reports, split, today};
+use crate::application::{agreements, members, payouts, places, reports, split, today};
 use crate::auth::{principal, AuthError, Keys, Role};
 use crate::error::AppError;
 use crate::vault::PersonalData;
 use konsortium_domain::calendar::{parse_date, DateRange, Month};
 use konsortium_domain::examples;
 use konsortium_domain::invoice::Seller;
-use konsortium_domain::money::Percent;
+use konsortium_domain::member::MemberCategory;
+use konsortium_domain::money::{Ore, Percent};
 use konsortium_domain::org_number::OrgNumber;
 use konsortium_domain::participant::{Gender, TargetGroup};
 use konsortium_domain::personnummer::Personnummer;
@@ -25,6 +26,10 @@ const OSTERSUND: &str = "3b1f6c2e-0000-4000-8000-000000000001";
 const KROKOM: &str = "3b1f6c2e-0000-4000-8000-000000000002";
 const NORDANSTIG: &str = "3b1f6c2e-0000-4000-8000-000000000003";
 const FRUIT_BASKETS: &str = "3b1f6c2e-0000-4000-8000-000000000004";
+
+/// The demo's monthly membership fees: 500 kr for an ASF, 1 000 kr for another association.
+pub const DEMO_ASF_FEE: Ore = Ore(50_000);
+pub const DEMO_OTHER_FEE: Ore = Ore(100_000);
 
 fn day(text: &str) -> Result<Date, AppError> {
     parse_date(text).map_err(|e| AppError::invalid("demo", e))
@@ -127,6 +132,20 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     let last_month = today().replace_day(1).ok().and_then(|first| first.previous_day()).map(Month::of);
     if let Some(month) = last_month {
         invoicing::issue_invoices(app, &demo.actor, &MonthEndRun { month, agreement_id: None }).await?;
+    }
+
+    // Membership fees (the sources give none; social enterprises pay a reduced fee, as at Samarkand):
+    // 500 kr a month for an ASF, 1 000 kr for another association. Then the payout statements for
+    // the invoiced months, in order.
+    let from = Month::parse("2024-09").map_err(|e| AppError::invalid("demo", e))?;
+    for (category, fee) in [(MemberCategory::Wise, DEMO_ASF_FEE), (MemberCategory::OtherAssociation, DEMO_OTHER_FEE)] {
+        payouts::set_category_fee(app, &demo.actor, category, from, fee).await?;
+    }
+    for month in ["2024-11", "2024-12"] {
+        let month = Month::parse(month).map_err(|e| AppError::invalid("demo", e))?;
+        if last_month.is_some_and(|last| month <= last) {
+            payouts::issue_payout_statements(app, &demo.actor, month).await?;
+        }
     }
     Ok(true)
 }

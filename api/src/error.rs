@@ -8,6 +8,7 @@ use konsortium_domain::delivery::DeliveryError;
 use konsortium_domain::invoice::{ConsortiumError, InvoiceError, SeriesError};
 use konsortium_domain::member::MemberError;
 use konsortium_domain::participant::ParticipantError;
+use konsortium_domain::payout::{LedgerError, PolicyError};
 use konsortium_domain::place::PlaceError;
 use konsortium_domain::reimbursement::ReimbursementError;
 use konsortium_domain::split::SplitError;
@@ -216,6 +217,20 @@ impl DomainError for DeliveryError {
                 code::CONFLICT
             }
             DeliveryError::AgreementNotRegistered | DeliveryError::UnknownAllocation => code::NOT_FOUND,
+            _ => code::VALIDATION,
+        }
+    }
+}
+
+impl DomainError for PolicyError {}
+
+impl DomainError for LedgerError {
+    /// A month paid out already, or issued already, is a state conflict; a month not invoiced is bad input.
+    fn code(&self) -> &'static str {
+        match self {
+            LedgerError::AlreadyIssued { .. } | LedgerError::AlreadySettled | LedgerError::NothingToReverse => {
+                code::CONFLICT
+            }
             _ => code::VALIDATION,
         }
     }

@@ -11,7 +11,7 @@ use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -102,6 +102,8 @@ fn routes(app: App, settings: &HttpSettings, cors: CorsLayer) -> Router {
         .route("/graphql", get(graphiql).post(graphql_request.layer(middleware::from_fn(json_only))))
         .route("/healthz", get(healthz))
         .route("/invoices/{file}", get(invoice_xml))
+        .route("/exports/sie", get(sie_export))
+        .route("/exports/statements.csv", get(statements_csv))
         .with_state(HttpState { app, schema });
     guarded(routes, settings, cors)
 }
@@ -267,6 +269,79 @@ async fn invoice_xml(
             };
             error_response(status, err.code(), &err.message())
         }
+    }
+}
+
+/// The verified caller of a plain GET, or why there is none (answered `UNAUTHENTICATED`).
+fn bearer_caller(state: &HttpState, headers: &HeaderMap) -> Result<Actor, String> {
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match auth::bearer(authorization).and_then(|token| state.app.keys().verify(token)) {
+        Ok(principal) => Ok(Actor::of(principal, &uuid::Uuid::new_v4().to_string())),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// An application error on a plain GET, with the status its code stands for.
+fn refusal(err: &crate::error::AppError) -> Response {
+    let status = match err.code() {
+        code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::NOT_FOUND => StatusCode::NOT_FOUND,
+        code::VALIDATION => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error_response(status, err.code(), &err.message())
+}
+
+/// The `month` query parameter (`YYYY-MM`) of an export.
+fn export_month(
+    query: &std::collections::HashMap<String, String>,
+) -> Result<konsortium_domain::calendar::Month, crate::error::AppError> {
+    let text = query.get("month").map(String::as_str).unwrap_or_default();
+    crate::application::input::month("month", text)
+}
+
+/// `GET /exports/sie?month=YYYY-MM`: the month's bookkeeping as a SIE 4 file in CP437 (staff only).
+async fn sie_export(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let caller = match bearer_caller(&state, &headers) {
+        Ok(caller) => caller,
+        Err(why) => return error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &why),
+    };
+    let file = match export_month(&query) {
+        Ok(month) => crate::application::payouts::sie_export(&state.app, &caller, month).await.map(|f| (month, f)),
+        Err(err) => Err(err),
+    };
+    match file {
+        Ok((month, bytes)) => {
+            let disposition = format!("attachment; filename=\"konsortium-{month}.se\"");
+            ([(CONTENT_TYPE, "text/plain; charset=IBM437".to_string()), (CONTENT_DISPOSITION, disposition)], bytes)
+                .into_response()
+        }
+        Err(err) => refusal(&err),
+    }
+}
+
+/// `GET /exports/statements.csv?month=YYYY-MM`: the month's payout statements the caller may read
+/// (staff: all; a member: its own; a buyer: none), as CSV.
+async fn statements_csv(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let caller = match bearer_caller(&state, &headers) {
+        Ok(caller) => caller,
+        Err(why) => return error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &why),
+    };
+    let csv = match export_month(&query) {
+        Ok(month) => crate::application::payouts::statements_csv(&state.app, &caller, month).await,
+        Err(err) => Err(err),
+    };
+    match csv {
+        Ok(csv) => ([(CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response(),
+        Err(err) => refusal(&err),
     }
 }
 

@@ -19,6 +19,8 @@ pub mod money;
 pub mod org_number;
 /// Participants across places: one place at a time, and where their caps of months start.
 pub mod participant;
+/// Paying members: membership fees, payout statements, the reconciliation and the SIE 4 export.
+pub mod payout;
 /// Swedish personal identity and co-ordination numbers, checked; personal data.
 pub mod personnummer;
 /// Training places, filled by pseudonymous participants.

@@ -39,6 +39,8 @@ pub enum Reading {
     Reports,
     /// Invoices are between the consortium and a buyer: a member reads none.
     Invoices,
+    /// Payout statements are between the consortium and a member: a buyer reads none.
+    Payouts,
 }
 
 /// The rows a caller may read of a kind, as a condition the view puts in its SQL: staff read all, a
@@ -56,5 +58,8 @@ pub fn read(actor: &Actor, reading: Reading) -> Result<views::Scope, AppError> {
         (Scope::Buyer(_), Reading::Places | Reading::Reports) => Err(AppError::Forbidden(
             "a buyer reads its agreements aggregated; places and reports name participants".into(),
         )),
+        (Scope::Buyer(_), Reading::Payouts) => {
+            Err(AppError::Forbidden("payout statements are between the consortium and its members".into()))
+        }
     }
 }

@@ -27,6 +27,8 @@ pub mod invoicing;
 pub mod members;
 /// The participant registry: identities sealed, consent, erasure, and the audit trail.
 pub mod participants;
+/// Membership fees, payout statements, the reconciliation and the SIE and CSV exports.
+pub mod payouts;
 /// Training places and who fills them.
 pub mod places;
 /// Monthly reports and their approval.

@@ -11,6 +11,7 @@ mod invoice;
 mod loaders;
 mod member;
 mod participant;
+mod payout;
 mod place;
 mod reimbursement;
 mod split;
@@ -36,6 +37,7 @@ pub struct Query(
     reimbursement::ReportQuery,
     invoice::InvoiceQuery,
     delivery::DeliveryQuery,
+    payout::PayoutQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct Mutation(
     reimbursement::ReportMutation,
     invoice::InvoiceMutation,
     delivery::DeliveryMutation,
+    payout::PayoutMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -6,11 +6,13 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-/// Invoices and credit notes are numbered in series of their own.
+/// Invoices, credit notes and payout statements are numbered in series of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SeriesKind {
     Invoice,
     CreditNote,
+    /// Payout statements to members (avräkningar).
+    PayoutStatement,
 }
 
 impl SeriesKind {
@@ -19,6 +21,7 @@ impl SeriesKind {
         match self {
             SeriesKind::Invoice => format!("invoices:{seller_org}:{year}"),
             SeriesKind::CreditNote => format!("credit-notes:{seller_org}:{year}"),
+            SeriesKind::PayoutStatement => format!("payout-statements:{seller_org}:{year}"),
         }
     }
 
@@ -27,6 +30,7 @@ impl SeriesKind {
         match self {
             SeriesKind::Invoice => format!("{year}-{sequence:05}"),
             SeriesKind::CreditNote => format!("K{year}-{sequence:05}"),
+            SeriesKind::PayoutStatement => format!("A{year}-{sequence:05}"),
         }
     }
 }
@@ -108,5 +112,6 @@ mod tests {
             .then_expect_events(vec![SeriesEvent::NumberTaken { sequence: 2, document_id: "b".into() }]);
         assert_eq!(SeriesKind::Invoice.number(2026, 2), "2026-00002");
         assert_eq!(SeriesKind::CreditNote.number(2026, 1), "K2026-00001");
+        assert_eq!(SeriesKind::PayoutStatement.number(2026, 3), "A2026-00003");
     }
 }

@@ -13,6 +13,8 @@ pub mod deliveries;
 pub mod invoices;
 /// Members, one row per member enterprise.
 pub mod members;
+/// Payout ledgers and their statements, one row per member.
+pub mod payouts;
 /// Training places, one row per place.
 pub mod places;
 /// Paging, cursors, scopes and the SQL they become.
@@ -37,6 +39,7 @@ pub const PLACES_TABLE: &str = places::TABLE;
 pub const REPORTS_TABLE: &str = reports::TABLE;
 pub const INVOICES_TABLE: &str = invoices::TABLE;
 pub const DELIVERIES_TABLE: &str = deliveries::TABLE;
+pub const PAYOUTS_TABLE: &str = payouts::TABLE;
 
 /// All projections the projector feeds, in the order it feeds them.
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -48,6 +51,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(reports::PROJECTION),
         Arc::new(invoices::PROJECTION),
         Arc::new(deliveries::PROJECTION),
+        Arc::new(payouts::PROJECTION),
     ]
 }
 
@@ -69,6 +73,8 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (reports::TOTALS, vec!["n"]),
         (invoices::TOTALS, vec!["n"]),
         (deliveries::TOTALS, vec!["n"]),
+        (payouts::TOTALS, vec!["n"]),
+        (PAYOUTS_TABLE, payouts::PROJECTION.all_columns()),
     ]
 }
 
