@@ -108,7 +108,29 @@ async fn invoiced_facts(app: &App, month: Month) -> Result<Vec<InvoicedFact>, Ap
                 month: invoiced.month,
                 gross: invoiced.amount,
                 commission: figures.commission,
+                delivery: false,
             });
+        }
+        for invoiced in &document.deliveries {
+            let deliveries = app.deliveries().load(&invoiced.deliveries_id).await?.state;
+            let agreement = app.agreements().load(&deliveries.agreement_id).await?.state;
+            let Some(terms) = agreement.terms.as_ref() else { continue };
+            for (member_id, earned) in deliveries.earnings_by_member() {
+                facts.push(InvoicedFact {
+                    invoice_id: row.id.clone(),
+                    invoice_number: document.number.clone(),
+                    credit_note: invoice.credit.as_ref().map(|c| c.number.clone()),
+                    paid_in_full,
+                    // One line per member of a month's deliveries: the key tells them apart.
+                    report_id: format!("{}:{member_id}", invoiced.deliveries_id),
+                    agreement_id: document.agreement_id.clone(),
+                    member_id,
+                    month: invoiced.month,
+                    gross: earned,
+                    commission: terms.commission.of(earned),
+                    delivery: true,
+                });
+            }
         }
     }
     Ok(facts)

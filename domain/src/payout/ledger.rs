@@ -27,6 +27,10 @@ pub struct InvoicedFact {
     pub gross: Ore,
     /// The agreement's commission on it, rounded half-up once for the member, agreement and month.
     pub commission: Ore,
+    /// Whether this is the member's role share of a goods-and-services month's recorded deliveries
+    /// rather than a monthly report: settled and reversed alike, and shown apart on the statement.
+    #[serde(default)]
+    pub delivery: bool,
 }
 
 impl InvoicedFact {
@@ -79,7 +83,8 @@ pub struct StatementDraft {
     pub month: Month,
     pub lines: Vec<StatementLine>,
     pub adjustments: Vec<StatementLine>,
-    /// The member's share of goods-and-services deliveries by its role share; see [`deliveries_share`].
+    /// The part of the lines' gross that is the member's role share of recorded goods-and-services
+    /// deliveries (already in the lines; shown apart).
     pub deliveries: Ore,
     pub membership_fee: Ore,
 }
@@ -94,7 +99,7 @@ pub struct Statement {
     pub lines: Vec<StatementLine>,
     pub adjustments: Vec<StatementLine>,
     pub deliveries: Ore,
-    /// The invoiced months' amounts plus the share of deliveries.
+    /// The invoiced months' amounts, the share of deliveries included.
     pub gross: Ore,
     pub commission: Ore,
     pub membership_fee: Ore,
@@ -102,15 +107,6 @@ pub struct Statement {
     pub adjustments_total: Ore,
     /// gross − commission − membership fee + adjustments; negative when the member owes the consortium.
     pub payout: Ore,
-}
-
-/// EXTENSION POINT for goods-and-services deliveries recorded on the agreement (`recordDelivery`,
-/// issue 17): the member's share of the month's invoiced deliveries by its role share. Deliveries a
-/// member reports on its own monthly report are already in its months' gross. Until recorded
-/// deliveries exist this is 0; when they land, feed their invoiced share here and into
-/// [`super::reconcile`]'s invoiced side.
-pub fn deliveries_share(_member_id: &str, _month: Month) -> Ore {
-    Ore::ZERO
 }
 
 /// The statement a member gets for `month`, or `None` when it has nothing to settle: its invoiced
@@ -128,6 +124,7 @@ pub fn draft_statement(
     issued_on: Date,
 ) -> Option<StatementDraft> {
     let own = facts.iter().filter(|f| f.member_id == member_id);
+    let own_deliveries: Vec<String> = own.clone().filter(|f| f.delivery).map(InvoicedFact::key).collect();
     let mut lines = Vec::new();
     let mut adjustments = Vec::new();
     for fact in own {
@@ -145,10 +142,11 @@ pub fn draft_statement(
             _ => {}
         }
     }
-    let deliveries = deliveries_share(member_id, month);
-    if lines.is_empty() && adjustments.is_empty() && deliveries == Ore::ZERO {
+    if lines.is_empty() && adjustments.is_empty() {
         return None;
     }
+    let deliveries = Ore::checked_sum(lines.iter().filter(|l| own_deliveries.contains(&l.key())).map(|l| l.gross))
+        .unwrap_or(Ore::ZERO);
     lines.sort_by(|a, b| (a.month, &a.document).cmp(&(b.month, &b.document)));
     adjustments.sort_by(|a, b| (a.month, &a.document).cmp(&(b.month, &b.document)));
     Some(StatementDraft {
@@ -225,7 +223,7 @@ impl MemberPayouts {
         if draft.membership_fee.is_negative() {
             return Err(LedgerError::FeeBelowZero);
         }
-        if draft.lines.is_empty() && draft.adjustments.is_empty() && draft.deliveries == Ore::ZERO {
+        if draft.lines.is_empty() && draft.adjustments.is_empty() {
             return Err(LedgerError::NothingToSettle);
         }
         if draft.lines.iter().any(|l| self.settled.contains_key(&l.key())) {
@@ -236,8 +234,7 @@ impl MemberPayouts {
         }
         let sum = |lines: &[StatementLine], of: fn(&StatementLine) -> Ore| Ore::checked_sum(lines.iter().map(of));
         let too_large = || LedgerError::AmountTooLarge;
-        let gross =
-            sum(&draft.lines, |l| l.gross).and_then(|g| g.checked_add(draft.deliveries)).ok_or_else(too_large)?;
+        let gross = sum(&draft.lines, |l| l.gross).ok_or_else(too_large)?;
         let commission = sum(&draft.lines, |l| l.commission).ok_or_else(too_large)?;
         let adjustments_total = sum(&draft.adjustments, |l| l.gross)
             .zip(sum(&draft.adjustments, |l| l.commission))
@@ -314,6 +311,7 @@ mod tests {
             month: month(month_text),
             gross: Ore(gross),
             commission: Ore(gross / 20),
+            delivery: false,
         }
     }
 
@@ -348,7 +346,25 @@ mod tests {
             ),
             (Ore(400_000), Ore(20_000), Ore(50_000), Ore::ZERO, Ore(330_000))
         );
-        assert_eq!(statement.deliveries, Ore::ZERO, "no recorded deliveries yet: the extension point is 0");
+        assert_eq!(statement.deliveries, Ore::ZERO, "no recorded deliveries on this invoice");
+    }
+
+    #[test]
+    fn a_share_of_recorded_deliveries_is_paid_with_the_months_and_shown_apart() {
+        let mut ledger = MemberPayouts::default();
+        let delivered = InvoicedFact {
+            report_id: "goods:deliveries:2024-11:fyndet".into(),
+            gross: Ore(120_000),
+            commission: Ore(6_000),
+            delivery: true,
+            ..fact("1", "2024-11", 0, None)
+        };
+        let facts = [fact("1", "2024-11", 400_000, None), delivered];
+        let statement = issue(&mut ledger, "2024-11", &facts, 0).unwrap_or_else(|| panic!("a statement"));
+        assert_eq!(
+            (statement.gross, statement.deliveries, statement.commission, statement.payout),
+            (Ore(520_000), Ore(120_000), Ore(26_000), Ore(494_000))
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub mod sie;
 
 pub use cp437::{decode as decode_cp437, encode as encode_cp437};
 pub use ledger::{
-    deliveries_share, draft_statement, InvoicedFact, LedgerCommand, LedgerError, LedgerEvent, MemberPayouts, Statement,
-    StatementDraft, StatementLine,
+    draft_statement, InvoicedFact, LedgerCommand, LedgerError, LedgerEvent, MemberPayouts, Statement, StatementDraft,
+    StatementLine,
 };
 pub use policy::{
     Accounts, FeeVersion, PayoutPolicy, PayoutTiming, PolicyCommand, PolicyError, PolicyEvent, MAX_MONTHLY_FEE,

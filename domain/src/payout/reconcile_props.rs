@@ -78,6 +78,7 @@ impl Sim {
                         month: report.month,
                         gross: report.amount,
                         commission: self.rates[agreement].of(report.amount),
+                        delivery: false,
                     });
                 }
             }
