@@ -247,7 +247,7 @@ impl AgreementView {
             commission_basis_points: terms.commission.basis_points(),
             vat,
             vat_exemption_reason,
-            payment_terms_days: terms.payment_terms_days,
+            payment_terms_days: terms.payment_terms_days.map(u32::from),
         })
     }
 }
@@ -284,7 +284,7 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
         max_months_per_participant: input.max_months_per_participant,
         commission: percent("commissionPercent", &input.commission_percent)?,
         vat,
-        payment_terms_days: input.payment_terms_days,
+        payment_terms_days: input.payment_terms_days.map(|days| u16::try_from(days).unwrap_or(u16::MAX)),
     })
 }
 

@@ -171,7 +171,7 @@ impl FrameworkAgreement {
         if caps.into_iter().flatten().any(|months| months > MAX_CAP_MONTHS) {
             return Err(AgreementError::CapTooLong { max: MAX_CAP_MONTHS });
         }
-        if terms.payment_terms_days.is_some_and(|days| days == 0 || days > MAX_PAYMENT_TERMS_DAYS) {
+        if terms.payment_terms_days.is_some_and(|days| days == 0 || u32::from(days) > MAX_PAYMENT_TERMS_DAYS) {
             return Err(AgreementError::PaymentTerms { max: MAX_PAYMENT_TERMS_DAYS });
         }
         Ok(AgreementEvent::AgreementRegistered(terms))

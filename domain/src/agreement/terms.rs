@@ -148,9 +148,9 @@ pub struct AgreementTerms {
     pub commission: Percent,
     pub vat: VatCategory,
     /// Days from issue to due date on this agreement's invoices; the consortium's terms (30 days)
-    /// when none.
+    /// when none. A `u16`: a year fits, and the registration event stays small.
     #[serde(default)]
-    pub payment_terms_days: Option<u32>,
+    pub payment_terms_days: Option<u16>,
 }
 
 impl AgreementTerms {
