@@ -46,6 +46,7 @@ pub fn ostersund_work_training() -> AgreementTerms {
         max_months_per_participant: None,
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
+        payment_terms_days: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub fn krokom_reserved() -> AgreementTerms {
         max_months_per_participant: Some(3),
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
+        payment_terms_days: None,
     }
 }
 
@@ -100,6 +102,7 @@ pub fn nordanstig_work_training() -> AgreementTerms {
         max_months_per_participant: None,
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
+        payment_terms_days: None,
     }
 }
 
@@ -122,6 +125,7 @@ pub fn fruit_baskets() -> AgreementTerms {
         max_months_per_participant: None,
         commission: percent(5),
         vat: VatCategory::Standard25,
+        payment_terms_days: None,
     }
 }
 

@@ -148,6 +148,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
             max_months_per_participant: if b % 7 == 0 { Some(12) } else { None },
             commission: Percent::from_whole(5),
             vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats".into() },
+            payment_terms_days: None,
         };
         out.push(agreement.decide(AgreementCommand::Register(terms)).await?).await?;
         if b % 5 == 0 && scale.years >= 2 {

@@ -17,7 +17,9 @@ async fn fruit_baskets(server: &TestApp) -> (String, [String; 3], [String; 3]) {
     let cafe = tour::member(server, "Vägen Ut Café & Catering", "769600-1234", "ASF", "60").await;
     let fyndet = tour::fyndet(server).await;
     let gront = tour::member(server, "Grönt & Gott", "802481-3472", "ASF", "40").await;
-    let agreement = tour::agreement(server, tour::fruit_input()).await;
+    let mut input = tour::fruit_input();
+    input["paymentTermsDays"] = json!(20);
+    let agreement = tour::agreement(server, input).await;
     let mut allocations = Vec::new();
     for (member, role, share) in [(&cafe, "purchasing", "50"), (&fyndet, "packing", "20"), (&gront, "delivery", "30")] {
         allocations.push(tour::role(server, &agreement, member, role, share).await);
@@ -71,6 +73,11 @@ async fn deliveries_are_shared_by_role_and_invoiced_as_their_own_lines(test: Tes
         (&invoice["netOre"], &invoice["vatOre"], &invoice["payableOre"], &invoice["vatCategory"]),
         (&json!(1_074_963), &json!(268_741), &json!(1_343_704), &json!("S"))
     );
+    // The agreement's payment terms (20 days) decide the due date, not the consortium's 30.
+    let day = |field: &str| konsortium_domain::calendar::parse_date(invoice[field].as_str().unwrap_or_default());
+    let (issued_on, due_on) =
+        (day("issuedOn").unwrap_or_else(|e| panic!("{e}")), day("dueOn").unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(due_on - issued_on, time::Duration::days(20));
     let lines: Vec<(i64, i64)> = invoice["lines"]
         .as_array()
         .into_iter()
@@ -131,6 +138,11 @@ async fn a_bad_delivery_is_a_typed_error_that_stores_nothing(test: TestDb) {
         tour::agreement(&server, input).await
     };
     let other_role = tour::role(&server, &other_fruit, &fyndet, "packing", "100").await;
+    let mut bad_terms = tour::fruit_input();
+    bad_terms["contractReference"] = json!("GBG-FRUKT-2025-C");
+    bad_terms["paymentTermsDays"] = json!(0);
+    let bad_terms = tour::register_agreement(&server, bad_terms).await;
+    assert_eq!((error_code(&bad_terms), error_rule(&bad_terms)), ("VALIDATION", "PaymentTerms"));
     let before = event_count(server.app().db()).await;
 
     let cases: Vec<(Value, &str, &str)> = vec![

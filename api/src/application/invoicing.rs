@@ -203,6 +203,7 @@ async fn issue_one(
         buyer: terms.buyer.clone(),
         contract_reference: terms.contract_reference.clone(),
         vat: terms.vat.clone(),
+        payment_terms_days: terms.payment_terms_days.map(u32::from),
         months,
         deliveries: delivery_months,
         lines,

@@ -136,6 +136,9 @@ pub struct RegisterAgreementInput {
     pub commission_percent: String,
     pub vat: VatCategoryGql,
     pub vat_exemption_reason: Option<String>,
+    /// Days from issue to due date on this agreement's invoices (1 to 365); the consortium's
+    /// terms when left out.
+    pub payment_terms_days: Option<u32>,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -189,6 +192,8 @@ pub struct AgreementView {
     pub commission_basis_points: u32,
     pub vat: VatCategoryGql,
     pub vat_exemption_reason: Option<String>,
+    /// Days from issue to due date on this agreement's invoices; null: the consortium's terms.
+    pub payment_terms_days: Option<u32>,
 }
 
 impl AgreementView {
@@ -242,6 +247,7 @@ impl AgreementView {
             commission_basis_points: terms.commission.basis_points(),
             vat,
             vat_exemption_reason,
+            payment_terms_days: terms.payment_terms_days.map(u32::from),
         })
     }
 }
@@ -278,6 +284,7 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
         max_months_per_participant: input.max_months_per_participant,
         commission: percent("commissionPercent", &input.commission_percent)?,
         vat,
+        payment_terms_days: input.payment_terms_days.map(|days| u16::try_from(days).unwrap_or(u16::MAX)),
     })
 }
 

@@ -3,6 +3,7 @@ use super::{
     VatCategory, MAX_CAP_MONTHS, MAX_CONTRACT_VALUE, MAX_MONTHLY_RATE, MAX_PLACES,
 };
 use crate::calendar::DateRange;
+use crate::invoice::MAX_PAYMENT_TERMS_DAYS;
 use crate::member::MemberCategory;
 use crate::money::Ore;
 use cqrs_es::event_sink::EventSink;
@@ -27,6 +28,8 @@ pub enum AgreementError {
     AlreadyRegistered,
     #[error("no agreement is registered under this id")]
     NotRegistered,
+    #[error("payment terms are 1 to {max} days")]
+    PaymentTerms { max: u32 },
     #[error("the agreement ends ({end}) before it starts ({start})")]
     EndBeforeStart { start: Date, end: Date },
     #[error("rates and values cannot be negative")]
@@ -167,6 +170,9 @@ impl FrameworkAgreement {
         }
         if caps.into_iter().flatten().any(|months| months > MAX_CAP_MONTHS) {
             return Err(AgreementError::CapTooLong { max: MAX_CAP_MONTHS });
+        }
+        if terms.payment_terms_days.is_some_and(|days| days == 0 || u32::from(days) > MAX_PAYMENT_TERMS_DAYS) {
+            return Err(AgreementError::PaymentTerms { max: MAX_PAYMENT_TERMS_DAYS });
         }
         Ok(AgreementEvent::AgreementRegistered(terms))
     }

@@ -147,6 +147,10 @@ pub struct AgreementTerms {
     /// Provision: the consortium's share of each member's reimbursement.
     pub commission: Percent,
     pub vat: VatCategory,
+    /// Days from issue to due date on this agreement's invoices; the consortium's terms (30 days)
+    /// when none. A `u16`: a year fits, and the registration event stays small.
+    #[serde(default)]
+    pub payment_terms_days: Option<u16>,
 }
 
 impl AgreementTerms {

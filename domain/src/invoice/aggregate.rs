@@ -40,6 +40,9 @@ pub struct InvoiceDraft {
     pub buyer: Buyer,
     pub contract_reference: String,
     pub vat: VatCategory,
+    /// The agreement's payment terms; the seller's when none.
+    #[serde(default)]
+    pub payment_terms_days: Option<u32>,
     pub months: Vec<InvoicedMonth>,
     /// Recorded deliveries (goods and services), invoiced with the months.
     #[serde(default)]
@@ -197,7 +200,7 @@ impl InvoiceDraft {
         };
         let payable = net.checked_add(vat_amount).ok_or(InvoiceError::AmountTooLarge)?;
         Ok(InvoiceDocument {
-            due_on: due_date(self.issued_on, self.seller.payment_terms_days),
+            due_on: due_date(self.issued_on, self.payment_terms_days.unwrap_or(self.seller.payment_terms_days)),
             ocr: ocr_reference(&self.number),
             number: self.number,
             issued_on: self.issued_on,

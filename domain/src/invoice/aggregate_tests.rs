@@ -46,6 +46,7 @@ fn draft(vat: VatCategory) -> InvoiceDraft {
             amount: Ore(400_000),
         }],
         deliveries: Vec::new(),
+        payment_terms_days: None,
         lines: vec![InvoiceLine {
             member_id: "m".into(),
             month: month("2026-11"),

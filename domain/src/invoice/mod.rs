@@ -18,5 +18,7 @@ pub use aggregate::{
 };
 pub use lines::{lines_for_deliveries, lines_for_month, InvoiceLine, LineUnit};
 pub use ocr::ocr_reference;
-pub use seller::{Consortium, ConsortiumCommand, ConsortiumError, ConsortiumEvent, Seller, CONSORTIUM_ID};
+pub use seller::{
+    Consortium, ConsortiumCommand, ConsortiumError, ConsortiumEvent, Seller, CONSORTIUM_ID, MAX_PAYMENT_TERMS_DAYS,
+};
 pub use series::{InvoiceSeries, SeriesCommand, SeriesError, SeriesEvent, SeriesKind};
