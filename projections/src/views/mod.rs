@@ -11,12 +11,16 @@ pub mod agreements;
 pub mod members;
 /// Training places, one row per place.
 pub mod places;
+/// Exits by reason, gender and target group, with their follow-ups.
+pub mod outcomes;
 /// Paging, cursors, scopes and the SQL they become.
 mod query;
 /// Monthly reports, one row per member, agreement and month.
 pub mod reports;
 /// The split of each agreement: one row per allocation.
 pub mod splits;
+/// Place-days per agreement, member and month, by the day they were recorded.
+pub mod utilisation;
 
 pub use query::{Cursor, Page, PageError, Paged, Row, Scope, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
@@ -40,6 +44,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(splits::SplitProjection),
         Arc::new(places::PROJECTION),
         Arc::new(reports::PROJECTION),
+        Arc::new(utilisation::UtilisationProjection),
+        Arc::new(outcomes::OutcomeProjection),
     ]
 }
 
@@ -53,6 +59,11 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (ALLOCATIONS_TABLE, splits::ALLOCATION_COLUMNS.to_vec()),
         (PLACES_TABLE, places::PROJECTION.all_columns()),
         (REPORTS_TABLE, reports::PROJECTION.all_columns()),
+        (utilisation::TABLE, utilisation::COLUMNS.to_vec()),
+        (utilisation::SOURCES_TABLE, utilisation::SOURCE_COLUMNS.to_vec()),
+        (outcomes::EXITS_TABLE, outcomes::EXIT_COLUMNS.to_vec()),
+        (outcomes::PEOPLE_TABLE, outcomes::PEOPLE_COLUMNS.to_vec()),
+        (outcomes::PLACES_TABLE, outcomes::PLACE_COLUMNS.to_vec()),
     ]
 }
 
