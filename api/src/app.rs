@@ -71,9 +71,8 @@ impl Actor {
         Actor { idempotency_key: key, ..self.clone() }
     }
 
-    fn metadata(&self) -> Value {
-        let now =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    fn metadata(&self, at: time::OffsetDateTime) -> Value {
+        let now = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         json!({ "actor": self.subject, "role": self.role.as_str(), "request_id": self.request_id, "recorded_at": now })
     }
 }
@@ -141,6 +140,9 @@ struct Inner {
     places: AggregateStore<TrainingPlace>,
     participants: AggregateStore<Participant>,
     reports: AggregateStore<MonthlyReimbursement>,
+    /// Seconds added to the clock when events are stamped `recorded_at`; zero except in tests that
+    /// need events recorded on different days (see [`App::shift_recording_clock`]).
+    recording_offset: std::sync::atomic::AtomicI64,
 }
 
 impl App {
@@ -175,6 +177,7 @@ impl App {
                 reads: None,
                 keys,
                 vault,
+                recording_offset: std::sync::atomic::AtomicI64::new(0),
             }),
         })
     }
@@ -182,6 +185,20 @@ impl App {
     /// Starts the projector's background loops; `projector().shutdown()` ends them between batches.
     pub fn spawn_projector(&self) -> Vec<JoinHandle<()>> {
         self.inner.projector.spawn()
+    }
+
+    /// Stamps the events committed from now on as recorded `offset` later than the clock says, so a
+    /// test can show the books as they stood on an earlier day (`utilisation(asOf:)`) without
+    /// waiting for midnight. Nothing outside tests calls it; the stamp never comes from a client.
+    pub fn shift_recording_clock(&self, offset: time::Duration) {
+        let seconds = offset.whole_seconds();
+        self.inner.recording_offset.store(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn recording_time(&self) -> time::OffsetDateTime {
+        let now = time::OffsetDateTime::now_utc();
+        let offset = self.inner.recording_offset.load(std::sync::atomic::Ordering::SeqCst);
+        now.checked_add(time::Duration::seconds(offset)).unwrap_or(now)
     }
 
     pub fn db(&self) -> &Db {
@@ -257,7 +274,7 @@ impl App {
         actor: &Actor,
         key: Option<&idempotency::Record>,
     ) -> Result<(), AppError> {
-        let head = append(&self.inner.db, changes, &actor.metadata(), key).await.map_err(|err| match err {
+        let head = append(&self.inner.db, changes, &actor.metadata(self.recording_time()), key).await.map_err(|err| match err {
             AppendError::Conflict { aggregate_type, aggregate_id } => {
                 tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
                 AppError::Conflict(

@@ -101,7 +101,8 @@ fn routes(app: App, settings: &HttpSettings, cors: CorsLayer) -> Router {
     let routes = Router::new()
         .route("/graphql", get(graphiql).post(graphql_request.layer(middleware::from_fn(json_only))))
         .route("/healthz", get(healthz))
-        .with_state(HttpState { app, schema });
+        .with_state(HttpState { app: app.clone(), schema })
+        .merge(crate::exports::routes(app));
     guarded(routes, settings, cors)
 }
 

@@ -246,3 +246,19 @@ pub async fn estimate(
     let n = u32::try_from(exits_to_work).unwrap_or(u32::MAX);
     Ok(Some(assumptions.estimates(n).map_err(|e| AppError::invalid("assumptions", e))?))
 }
+
+/// The subject of a query from its three optional arguments, exactly one of which is given.
+pub fn subject(agreement_id: Option<&str>, buyer: Option<&str>, member_id: Option<&str>) -> Result<Subject, AppError> {
+    use super::input::{id, org_number};
+    match (agreement_id, buyer, member_id) {
+        (Some(a), None, None) => Ok(Subject::Agreement(id("agreementId", a)?)),
+        (None, Some(b), None) => Ok(Subject::Buyer(org_number("buyer", b)?)),
+        (None, None, Some(m)) => Ok(Subject::Member(id("memberId", m)?)),
+        _ => Err(AppError::invalid("agreementId", "give exactly one of agreementId, buyer or memberId")),
+    }
+}
+
+/// A period from `YYYY-MM` months.
+pub fn period(from: &str, to: &str) -> Result<Period, AppError> {
+    Period::new(super::input::month("from", from)?, super::input::month("to", to)?)
+}

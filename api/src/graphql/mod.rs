@@ -12,6 +12,7 @@ mod participant;
 mod place;
 mod reimbursement;
 mod split;
+mod statistics;
 
 use crate::app::{Actor, App};
 use crate::application::access::{self, Reading};
@@ -32,6 +33,7 @@ pub struct Query(
     place::PlaceQuery,
     participant::ParticipantQuery,
     reimbursement::ReportQuery,
+    statistics::StatisticsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +44,7 @@ pub struct Mutation(
     place::PlaceMutation,
     participant::ParticipantMutation,
     reimbursement::ReportMutation,
+    statistics::StatisticsMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;
