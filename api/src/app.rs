@@ -274,19 +274,22 @@ impl App {
         actor: &Actor,
         key: Option<&idempotency::Record>,
     ) -> Result<(), AppError> {
-        let head = append(&self.inner.db, changes, &actor.metadata(self.recording_time()), key).await.map_err(|err| match err {
-            AppendError::Conflict { aggregate_type, aggregate_id } => {
-                tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
-                AppError::Conflict(
-                    "someone else changed this record at the same moment; nothing was saved, please try again".into(),
-                )
-            }
-            AppendError::KeyTaken => {
-                AppError::Conflict("a request with this idempotency key is being processed; try again".into())
-            }
-            AppendError::Db(err) => AppError::from(err),
-            AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
-        })?;
+        let head = append(&self.inner.db, changes, &actor.metadata(self.recording_time()), key).await.map_err(
+            |err| match err {
+                AppendError::Conflict { aggregate_type, aggregate_id } => {
+                    tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
+                    AppError::Conflict(
+                        "someone else changed this record at the same moment; nothing was saved, please try again"
+                            .into(),
+                    )
+                }
+                AppendError::KeyTaken => {
+                    AppError::Conflict("a request with this idempotency key is being processed; try again".into())
+                }
+                AppendError::Db(err) => AppError::from(err),
+                AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
+            },
+        )?;
         if let Some(head) = head {
             let mut written: Vec<&str> =
                 changes.iter().filter(|c| !c.is_empty()).map(Pending::aggregate_type).collect();

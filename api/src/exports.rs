@@ -43,12 +43,16 @@ pub struct Arguments {
     as_of: Option<String>,
 }
 
-fn caller(app: &App, headers: &HeaderMap) -> Result<Actor, Response> {
+/// The verified caller, or why the token was refused.
+fn caller(app: &App, headers: &HeaderMap) -> Result<Actor, String> {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let principal = auth::bearer(authorization)
-        .and_then(|token| app.keys().verify(token))
-        .map_err(|err| error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, &err.to_string()))?;
+    let principal =
+        auth::bearer(authorization).and_then(|token| app.keys().verify(token)).map_err(|err| err.to_string())?;
     Ok(Actor::of(principal, &uuid::Uuid::new_v4().to_string()))
+}
+
+fn unauthenticated(message: &str) -> Response {
+    error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, message)
 }
 
 fn refused(err: &AppError) -> Response {
@@ -88,7 +92,7 @@ fn body(content_type: &'static str, text: String) -> Response {
 async fn utilisation_csv(State(app): State<App>, headers: HeaderMap, Query(args): Query<Arguments>) -> Response {
     let actor = match caller(&app, &headers) {
         Ok(actor) => actor,
-        Err(response) => return response,
+        Err(message) => return unauthenticated(&message),
     };
     match months(&app, &actor, &args).await {
         Ok(rows) => body("text/csv; charset=utf-8", utilisation_table(&rows)),
@@ -99,7 +103,7 @@ async fn utilisation_csv(State(app): State<App>, headers: HeaderMap, Query(args)
 async fn outcomes_csv(State(app): State<App>, headers: HeaderMap, Query(args): Query<Arguments>) -> Response {
     let actor = match caller(&app, &headers) {
         Ok(actor) => actor,
-        Err(response) => return response,
+        Err(message) => return unauthenticated(&message),
     };
     match outcomes(&app, &actor, &args).await {
         Ok(found) => body("text/csv; charset=utf-8", outcome_table(&found)),
@@ -110,7 +114,7 @@ async fn outcomes_csv(State(app): State<App>, headers: HeaderMap, Query(args): Q
 async fn utilisation_svg(State(app): State<App>, headers: HeaderMap, Query(args): Query<Arguments>) -> Response {
     let actor = match caller(&app, &headers) {
         Ok(actor) => actor,
-        Err(response) => return response,
+        Err(message) => return unauthenticated(&message),
     };
     match months(&app, &actor, &args).await {
         Ok(rows) => body("image/svg+xml", chart(&rows)),

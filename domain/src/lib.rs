@@ -23,9 +23,9 @@ pub mod place;
 pub mod reimbursement;
 /// Personal data sealed under a key kept outside the log (crypto-shredding).
 pub mod sealed;
-/// Utilisation, outcomes and the socio-economic estimate municipalities ask for.
-pub mod statistics;
 /// Splitting an agreement across members: places or roles with shares.
 pub mod split;
+/// Utilisation, outcomes and the socio-economic estimate municipalities ask for.
+pub mod statistics;
 /// Free text from users, trimmed, bounded and free of control characters.
 pub mod text;

@@ -15,7 +15,8 @@ const UTILISATION: &str = "query($a: ID, $b: String, $m: ID, $asOf: String) {
   utilisation(agreementId: $a, buyer: $b, memberId: $m, from: \"2025-11\", to: \"2025-11\", asOf: $asOf) {
     month contractedPlaceDays allocatedPlaceDays filledPlaceDays employedPlaceDays shareFilled } }";
 
-const OUTCOMES: &str = "query($a: ID, $b: String) { outcomes(agreementId: $a, buyer: $b, from: \"2025-11\", to: \"2025-11\") {
+const OUTCOMES: &str =
+    "query($a: ID, $b: String) { outcomes(agreementId: $a, buyer: $b, from: \"2025-11\", to: \"2025-11\") {
   rows { reason gender count suppressed } byTargetGroup { reason targetGroup count suppressed }
   followUp { exits followedUp inWorkOrStudies share suppressed } } }";
 
@@ -93,7 +94,8 @@ async fn municipalities_follow_utilisation_and_outcomes(db: TestDb) {
     assert_eq!(error_code(&both), "VALIDATION", "{both:#}");
 
     // Anna leaves for a job on 30 November: exact for staff, withheld from the buyer.
-    let vacate = "mutation($p: ID!) { vacatePlace(placeId: $p, lastDay: \"2025-11-30\", reason: EMPLOYMENT_ELSEWHERE) { id } }";
+    let vacate =
+        "mutation($p: ID!) { vacatePlace(placeId: $p, lastDay: \"2025-11-30\", reason: EMPLOYMENT_ELSEWHERE) { id } }";
     server.ok(vacate, json!({ "p": place })).await;
     let staff = server.ok(OUTCOMES, json!({ "a": agreement })).await;
     assert_eq!(
@@ -113,7 +115,8 @@ async fn municipalities_follow_utilisation_and_outcomes(db: TestDb) {
 
     // Followed up 100 days later, in work: one of one exits.
     let anna = server.participant("p-anna").await;
-    let follow = "mutation($p: ID!) { recordFollowUp(participantId: $p, on: \"2026-03-10\", status: IN_WORK) { status } }";
+    let follow =
+        "mutation($p: ID!) { recordFollowUp(participantId: $p, on: \"2026-03-10\", status: IN_WORK) { status } }";
     server.ok(follow, json!({ "p": anna })).await;
     let staff = server.ok(OUTCOMES, json!({ "a": agreement })).await;
     assert_eq!(

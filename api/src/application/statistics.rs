@@ -208,9 +208,18 @@ fn share(f: FollowUps, suppress: bool) -> FollowUpShare {
     let share = (f.followed_up > 0).then(|| f.in_work_or_studies as f64 / f.followed_up as f64);
     let small = |n: i64| n > 0 && n < MIN_CELL;
     let hidden = suppress
-        && (small(f.exits) || small(f.followed_up) || small(f.in_work_or_studies) || small(f.followed_up - f.in_work_or_studies));
+        && (small(f.exits)
+            || small(f.followed_up)
+            || small(f.in_work_or_studies)
+            || small(f.followed_up - f.in_work_or_studies));
     if hidden {
-        return FollowUpShare { exits: None, followed_up: None, in_work_or_studies: None, share: None, suppressed: true };
+        return FollowUpShare {
+            exits: None,
+            followed_up: None,
+            in_work_or_studies: None,
+            share: None,
+            suppressed: true,
+        };
     }
     FollowUpShare {
         exits: Some(f.exits),

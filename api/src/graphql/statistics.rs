@@ -6,9 +6,8 @@ use super::place::ExitReasonGql;
 use super::{actor, app, caller, iso, reader};
 use crate::application::access::Reading;
 use crate::application::input::{date, id};
-use crate::application::statistics::{self, Cell, GENDERS};
 use crate::application::participants;
-use crate::error::AppError;
+use crate::application::statistics::{self, Cell, GENDERS};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use konsortium_domain::participant::{FollowUpStatus, TargetGroup};
 use konsortium_domain::statistics::payoff::{Assumptions, Estimate, Perspective};
@@ -242,6 +241,7 @@ impl StatisticsQuery {
     /// Place-days per month from `from` to `to` (`YYYY-MM`, at most 120 months) of one agreement, a
     /// buyer's agreements, or a member; with `asOf` (`YYYY-MM-DD`), as the books stood at the end of
     /// that day. Staff read any; a buyer its own agreements; a member its own figures.
+    #[allow(clippy::too_many_arguments)]
     async fn utilisation(
         &self,
         ctx: &Context<'_>,
@@ -252,7 +252,11 @@ impl StatisticsQuery {
         to: String,
         as_of: Option<String>,
     ) -> async_graphql::Result<Vec<UtilisationMonthView>> {
-        let subject = statistics::subject(agreement_id.as_ref().map(|a| a.as_str()), buyer.as_deref(), member_id.as_ref().map(|m| m.as_str()))?;
+        let subject = statistics::subject(
+            agreement_id.as_ref().map(|a| a.as_str()),
+            buyer.as_deref(),
+            member_id.as_ref().map(|m| m.as_str()),
+        )?;
         let period = statistics::period(&from, &to)?;
         let as_of = as_of.map(|d| date("asOf", &d)).transpose()?;
         let (_, _turn) = reader(ctx, Reading::Agreements).await?;
@@ -315,9 +319,7 @@ impl StatisticsMutation {
         let participant_id = id("participantId", &participant_id)?;
         let on = date("on", &on)?;
         let actor = actor(ctx, idempotency_key)?;
-        participants::record_follow_up(app(ctx), &actor, &participant_id, on, status.into())
-            .await
-            .map_err(AppError::from)?;
+        participants::record_follow_up(app(ctx), &actor, &participant_id, on, status.into()).await?;
         Ok(FollowUpRecordedView { participant_id: participant_id.into(), on: iso(on), status })
     }
 }

@@ -9,10 +9,10 @@
 pub mod agreements;
 /// Members, one row per member enterprise.
 pub mod members;
-/// Training places, one row per place.
-pub mod places;
 /// Exits by reason, gender and target group, with their follow-ups.
 pub mod outcomes;
+/// Training places, one row per place.
+pub mod places;
 /// Paging, cursors, scopes and the SQL they become.
 mod query;
 /// Monthly reports, one row per member, agreement and month.

@@ -119,10 +119,9 @@ impl Projection for OutcomeProjection {
             ["participant_id TEXT NOT NULL", "gender TEXT NOT NULL", "target_group TEXT NOT NULL"]
                 .map(String::from)
                 .to_vec();
-        let places: Vec<String> =
-            ["place_id TEXT NOT NULL", "agreement_id TEXT NOT NULL", "member_id TEXT NOT NULL"]
-                .map(String::from)
-                .to_vec();
+        let places: Vec<String> = ["place_id TEXT NOT NULL", "agreement_id TEXT NOT NULL", "member_id TEXT NOT NULL"]
+            .map(String::from)
+            .to_vec();
         let mut sql = table_sql(
             &tables.name(EXITS_TABLE),
             &exits,
@@ -173,8 +172,10 @@ impl Projection for OutcomeProjection {
                     on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
                 }
                 PlaceEvent::PlaceVacated { participant, last_day, reason } => {
-                    let place_sql =
-                        format!("SELECT agreement_id, member_id FROM {} WHERE place_id = $1", tables.name(PLACES_TABLE));
+                    let place_sql = format!(
+                        "SELECT agreement_id, member_id FROM {} WHERE place_id = $1",
+                        tables.name(PLACES_TABLE)
+                    );
                     let place: Option<(String, String)> = on_tx!(tx, conn => sqlx::query_as(&place_sql)
                         .bind(&event.aggregate_id)
                         .fetch_optional(conn)
