@@ -9,8 +9,8 @@ fn every_cell_under_five_is_withheld() {
 
 #[test]
 fn a_lone_small_cell_takes_the_smallest_other_of_its_row_and_column_with_it() {
-    // Row 0 has one small cell (3); its smallest other is 6. Column 0 then has 3 and 6 withheld, and
-    // column 1 has only 6 withheld, so its smallest other (7) goes too; row 1 then has two.
+    // Row 0 has one small cell (3), so its smallest other (6) goes too. Column 0 then has only the 3
+    // withheld, so the 9 goes; column 1 only the 6, so the 7 goes; every line now hides two or none.
     let table = vec![vec![3, 6, 20], vec![9, 7, 30]];
     let hidden = suppressed(&table);
     assert_eq!(hidden, vec![vec![true, true, false], vec![true, true, false]]);
