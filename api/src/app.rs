@@ -74,9 +74,8 @@ impl Actor {
         Actor { idempotency_key: key, ..self.clone() }
     }
 
-    fn metadata(&self) -> Value {
-        let now =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    fn metadata(&self, at: time::OffsetDateTime) -> Value {
+        let now = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         json!({ "actor": self.subject, "role": self.role.as_str(), "request_id": self.request_id, "recorded_at": now })
     }
 }
@@ -150,6 +149,9 @@ struct Inner {
     deliveries: AggregateStore<DeliveryMonth>,
     payout_policy: AggregateStore<PayoutPolicy>,
     payouts: AggregateStore<MemberPayouts>,
+    /// Seconds added to the clock when events are stamped `recorded_at`; zero except in tests that
+    /// need events recorded on different days (see [`App::shift_recording_clock`]).
+    recording_offset: std::sync::atomic::AtomicI64,
 }
 
 impl App {
@@ -190,6 +192,7 @@ impl App {
                 reads: None,
                 keys,
                 vault,
+                recording_offset: std::sync::atomic::AtomicI64::new(0),
             }),
         })
     }
@@ -197,6 +200,20 @@ impl App {
     /// Starts the projector's background loops; `projector().shutdown()` ends them between batches.
     pub fn spawn_projector(&self) -> Vec<JoinHandle<()>> {
         self.inner.projector.spawn()
+    }
+
+    /// Stamps the events committed from now on as recorded `offset` later than the clock says, so a
+    /// test can show the books as they stood on an earlier day (`utilisation(asOf:)`) without
+    /// waiting for midnight. Nothing outside tests calls it; the stamp never comes from a client.
+    pub fn shift_recording_clock(&self, offset: time::Duration) {
+        let seconds = offset.whole_seconds();
+        self.inner.recording_offset.store(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn recording_time(&self) -> time::OffsetDateTime {
+        let now = time::OffsetDateTime::now_utc();
+        let offset = self.inner.recording_offset.load(std::sync::atomic::Ordering::SeqCst);
+        now.checked_add(time::Duration::seconds(offset)).unwrap_or(now)
     }
 
     pub fn db(&self) -> &Db {
@@ -298,19 +315,22 @@ impl App {
         actor: &Actor,
         key: Option<&idempotency::Record>,
     ) -> Result<(), AppError> {
-        let head = append(&self.inner.db, changes, &actor.metadata(), key).await.map_err(|err| match err {
-            AppendError::Conflict { aggregate_type, aggregate_id } => {
-                tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
-                AppError::Conflict(
-                    "someone else changed this record at the same moment; nothing was saved, please try again".into(),
-                )
-            }
-            AppendError::KeyTaken => {
-                AppError::Conflict("a request with this idempotency key is being processed; try again".into())
-            }
-            AppendError::Db(err) => AppError::from(err),
-            AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
-        })?;
+        let head = append(&self.inner.db, changes, &actor.metadata(self.recording_time()), key).await.map_err(
+            |err| match err {
+                AppendError::Conflict { aggregate_type, aggregate_id } => {
+                    tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
+                    AppError::Conflict(
+                        "someone else changed this record at the same moment; nothing was saved, please try again"
+                            .into(),
+                    )
+                }
+                AppendError::KeyTaken => {
+                    AppError::Conflict("a request with this idempotency key is being processed; try again".into())
+                }
+                AppendError::Db(err) => AppError::from(err),
+                AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
+            },
+        )?;
         if let Some(head) = head {
             let mut written: Vec<&str> =
                 changes.iter().filter(|c| !c.is_empty()).map(Pending::aggregate_type).collect();

@@ -156,7 +156,8 @@ impl DomainError for ParticipantError {
         match self {
             ParticipantError::LeftBeforeArriving { .. }
             | ParticipantError::NoConsentToWithdraw { .. }
-            | ParticipantError::WithdrawnBeforeGiven { .. } => code::VALIDATION,
+            | ParticipantError::WithdrawnBeforeGiven { .. }
+            | ParticipantError::NoExitBefore { .. } => code::VALIDATION,
             // An unknown or erased id names nobody a place could be filled with.
             ParticipantError::NotRegistered | ParticipantError::Erased => code::NOT_FOUND,
             _ => code::CONFLICT,

@@ -104,7 +104,8 @@ fn routes(app: App, settings: &HttpSettings, cors: CorsLayer) -> Router {
         .route("/invoices/{file}", get(invoice_xml))
         .route("/exports/sie", get(sie_export))
         .route("/exports/statements.csv", get(statements_csv))
-        .with_state(HttpState { app, schema });
+        .with_state(HttpState { app: app.clone(), schema })
+        .merge(crate::exports::routes(app));
     guarded(routes, settings, cors)
 }
 

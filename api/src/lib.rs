@@ -10,6 +10,8 @@ pub mod auth;
 pub mod demo;
 /// The single mapping from failures to typed GraphQL errors.
 pub mod error;
+/// Statistics as CSV and utilisation as an SVG chart.
+pub mod exports;
 /// The GraphQL schema.
 pub mod graphql;
 /// Routes: `/graphql`, `/healthz`, and the limits every request meets (body size, content type, CORS, timeout).

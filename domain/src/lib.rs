@@ -31,5 +31,7 @@ pub mod reimbursement;
 pub mod sealed;
 /// Splitting an agreement across members: places or roles with shares.
 pub mod split;
+/// Utilisation, outcomes and the socio-economic estimate municipalities ask for.
+pub mod statistics;
 /// Free text from users, trimmed, bounded and free of control characters.
 pub mod text;

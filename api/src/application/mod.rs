@@ -35,6 +35,8 @@ pub mod places;
 pub mod reports;
 /// Splitting agreements across members.
 pub mod split;
+/// Utilisation, outcomes and the socio-economic estimate.
+pub mod statistics;
 
 use crate::app::{Actor, App};
 use crate::error::{AppError, DomainError};

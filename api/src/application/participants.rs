@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::store::{KeyChange, Loaded};
 use crate::vault::{self, PersonalData};
 use konsortium_domain::participant::{
-    ConsentPurpose, ErasureReason, Gender, Participant, ParticipantCommand, TargetGroup,
+    ConsentPurpose, ErasureReason, FollowUpStatus, Gender, Participant, ParticipantCommand, TargetGroup,
 };
 use konsortium_projections::{on_db, Db, DbError};
 use serde_json::Value;
@@ -142,6 +142,19 @@ pub async fn withdraw_consent(
     from: Date,
 ) -> Result<Participant, AppError> {
     consent(app, actor, participant_id, "withdraw_consent", ParticipantCommand::WithdrawConsent { purpose, from }).await
+}
+
+/// Where the person was on a day after leaving a place: outcomes show the share in work or
+/// studies at the first follow-up at least 90 days after exit. Staff, or a member that knows the
+/// person, record it.
+pub async fn record_follow_up(
+    app: &App,
+    actor: &Actor,
+    participant_id: &str,
+    on: Date,
+    status: FollowUpStatus,
+) -> Result<Participant, AppError> {
+    consent(app, actor, participant_id, "record_follow_up", ParticipantCommand::RecordFollowUp { on, status }).await
 }
 
 async fn consent(

@@ -15,6 +15,7 @@ mod payout;
 mod place;
 mod reimbursement;
 mod split;
+mod statistics;
 
 use crate::app::{Actor, App};
 use crate::application::access::{self, Reading};
@@ -38,6 +39,7 @@ pub struct Query(
     invoice::InvoiceQuery,
     delivery::DeliveryQuery,
     payout::PayoutQuery,
+    statistics::StatisticsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,6 +53,7 @@ pub struct Mutation(
     invoice::InvoiceMutation,
     delivery::DeliveryMutation,
     payout::PayoutMutation,
+    statistics::StatisticsMutation,
 );
 
 pub type KonsortiumSchema = Schema<Query, Mutation, EmptySubscription>;

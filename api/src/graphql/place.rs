@@ -18,6 +18,8 @@ use konsortium_projections::views::places::{self as view, PlaceFilter};
 pub enum ExitReasonGql {
     /// Employed by another employer.
     EmploymentElsewhere,
+    /// Employed by the member that trained them.
+    EmploymentByMember,
     Studies,
     /// Moved on to another labour-market intervention.
     OtherIntervention,
@@ -31,6 +33,7 @@ impl From<ExitReasonGql> for ExitReason {
     fn from(value: ExitReasonGql) -> Self {
         match value {
             ExitReasonGql::EmploymentElsewhere => ExitReason::EmploymentElsewhere,
+            ExitReasonGql::EmploymentByMember => ExitReason::EmploymentByMember,
             ExitReasonGql::Studies => ExitReason::Studies,
             ExitReasonGql::OtherIntervention => ExitReason::OtherIntervention,
             ExitReasonGql::EndedEarly => ExitReason::EndedEarly,
@@ -43,6 +46,7 @@ impl From<ExitReason> for ExitReasonGql {
     fn from(value: ExitReason) -> Self {
         match value {
             ExitReason::EmploymentElsewhere => ExitReasonGql::EmploymentElsewhere,
+            ExitReason::EmploymentByMember => ExitReasonGql::EmploymentByMember,
             ExitReason::Studies => ExitReasonGql::Studies,
             ExitReason::OtherIntervention => ExitReasonGql::OtherIntervention,
             ExitReason::EndedEarly => ExitReasonGql::EndedEarly,

@@ -1,4 +1,6 @@
-use super::{ConsentPurpose, ErasureReason, Gender, ParticipantCommand, ParticipantEvent, Sealed, TargetGroup};
+use super::{
+    ConsentPurpose, ErasureReason, FollowUpStatus, Gender, ParticipantCommand, ParticipantEvent, Sealed, TargetGroup,
+};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -44,6 +46,16 @@ pub struct Participant {
     pub erasure: Option<Erasure>,
     /// Every stay, in the order they were taken.
     pub stays: Vec<Stay>,
+    /// Follow-ups after leaving a place, in the order recorded.
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// Where the person was on a day after leaving a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub on: Date,
+    pub status: FollowUpStatus,
 }
 
 /// The rules a participant's stays can break.
@@ -67,6 +79,8 @@ pub enum ParticipantError {
     AlreadyConsented { purpose: ConsentPurpose, from: Date },
     #[error("the participant has no consent to {purpose:?} to withdraw")]
     NoConsentToWithdraw { purpose: ConsentPurpose },
+    #[error("a follow-up comes after the person left a place; no stay ended before {on}")]
+    NoExitBefore { on: Date },
     #[error("a consent given on {given} cannot be withdrawn before it ({from})")]
     WithdrawnBeforeGiven { given: Date, from: Date },
 }
@@ -133,6 +147,13 @@ impl Participant {
                     return Err(ParticipantError::WithdrawnBeforeGiven { given: open.from, from });
                 }
                 Ok(ParticipantEvent::ConsentWithdrawn { purpose, from })
+            }
+            ParticipantCommand::RecordFollowUp { on, status } => {
+                self.present()?;
+                if !self.stays.iter().any(|s| s.to.is_some_and(|last_day| last_day < on)) {
+                    return Err(ParticipantError::NoExitBefore { on });
+                }
+                Ok(ParticipantEvent::FollowUpRecorded { on, status })
             }
             ParticipantCommand::Erase { reason, on } => {
                 self.present()?;
@@ -216,6 +237,7 @@ impl Aggregate for Participant {
             ParticipantEvent::PlaceTaken { place_id, agreement_id, member_id, from } => {
                 self.stays.push(Stay { place_id, agreement_id, member_id, from, to: None })
             }
+            ParticipantEvent::FollowUpRecorded { on, status } => self.follow_ups.push(FollowUp { on, status }),
             ParticipantEvent::PlaceLeft { place_id, last_day } => {
                 if let Some(stay) = self.stays.iter_mut().find(|s| s.place_id == place_id && s.to.is_none()) {
                     stay.to = Some(last_day);

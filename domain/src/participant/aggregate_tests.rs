@@ -185,3 +185,30 @@ fn a_consent_is_withdrawn_only_when_given_and_not_before_it() {
         .when(ParticipantCommand::RecordConsent { purpose, from: date!(2024 - 11 - 01) })
         .then_expect_error(ParticipantError::AlreadyConsented { purpose, from: date!(2024 - 10 - 10) });
 }
+
+#[test]
+fn a_follow_up_is_recorded_after_the_person_left_a_place() {
+    ParticipantTest::with(())
+        .given(vec![
+            registered(),
+            taken("p1", "krokom", date!(2025 - 01 - 01)),
+            ParticipantEvent::PlaceLeft { place_id: "p1".into(), last_day: date!(2025 - 03 - 31) },
+        ])
+        .when(ParticipantCommand::RecordFollowUp { on: date!(2025 - 06 - 29), status: FollowUpStatus::InWork })
+        .then_expect_events(vec![ParticipantEvent::FollowUpRecorded {
+            on: date!(2025 - 06 - 29),
+            status: FollowUpStatus::InWork,
+        }]);
+}
+
+#[test]
+fn no_follow_up_before_an_exit_nor_of_an_erased_person() {
+    ParticipantTest::with(())
+        .given(vec![registered(), taken("p1", "krokom", date!(2025 - 01 - 01))])
+        .when(ParticipantCommand::RecordFollowUp { on: date!(2025 - 06 - 29), status: FollowUpStatus::InWork })
+        .then_expect_error(ParticipantError::NoExitBefore { on: date!(2025 - 06 - 29) });
+    ParticipantTest::with(())
+        .given(vec![registered(), erased()])
+        .when(ParticipantCommand::RecordFollowUp { on: date!(2025 - 06 - 29), status: FollowUpStatus::Unknown })
+        .then_expect_error(ParticipantError::Erased);
+}

@@ -1,4 +1,4 @@
-use super::{ConsentPurpose, ErasureReason, Gender, Sealed, TargetGroup};
+use super::{ConsentPurpose, ErasureReason, FollowUpStatus, Gender, Sealed, TargetGroup};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -21,6 +21,8 @@ pub enum ParticipantCommand {
     RecordConsent { purpose: ConsentPurpose, from: Date },
     /// The person withdraws a consent; it no longer holds from `from`.
     WithdrawConsent { purpose: ConsentPurpose, from: Date },
+    /// Where the person was on `on`, after leaving a place.
+    RecordFollowUp { on: Date, status: FollowUpStatus },
     /// The person's identity is erased (its key destroyed beside this event).
     Erase { reason: ErasureReason, on: Date },
 }

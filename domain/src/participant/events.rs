@@ -1,4 +1,4 @@
-use super::{ConsentPurpose, ErasureReason, Gender, Sealed, TargetGroup};
+use super::{ConsentPurpose, ErasureReason, FollowUpStatus, Gender, Sealed, TargetGroup};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -35,6 +35,11 @@ pub enum ParticipantEvent {
         reason: ErasureReason,
         on: Date,
     },
+    /// Where the person was on a day after leaving a place; no personal data, only the status.
+    FollowUpRecorded {
+        on: Date,
+        status: FollowUpStatus,
+    },
 }
 
 impl DomainEvent for ParticipantEvent {
@@ -46,6 +51,7 @@ impl DomainEvent for ParticipantEvent {
             ParticipantEvent::ConsentRecorded { .. } => "ConsentRecorded",
             ParticipantEvent::ConsentWithdrawn { .. } => "ConsentWithdrawn",
             ParticipantEvent::ParticipantErased { .. } => "ParticipantErased",
+            ParticipantEvent::FollowUpRecorded { .. } => "FollowUpRecorded",
         }
         .to_string()
     }

@@ -72,6 +72,8 @@ impl fmt::Display for ParticipantId {
 pub enum ExitReason {
     /// Anställning hos annan arbetsgivare.
     EmploymentElsewhere,
+    /// Anställning hos medlemsföretaget: the member that trained the person employs them.
+    EmploymentByMember,
     /// Studier.
     Studies,
     /// Another labour-market intervention.

@@ -13,6 +13,8 @@ pub mod deliveries;
 pub mod invoices;
 /// Members, one row per member enterprise.
 pub mod members;
+/// Exits by reason, gender and target group, with their follow-ups.
+pub mod outcomes;
 /// Payout ledgers and their statements, one row per member.
 pub mod payouts;
 /// Training places, one row per place.
@@ -23,6 +25,8 @@ mod query;
 pub mod reports;
 /// The split of each agreement: one row per allocation.
 pub mod splits;
+/// Place-days per agreement, member and month, by the day they were recorded.
+pub mod utilisation;
 
 pub use query::{Cursor, Page, PageError, Paged, Row, Scope, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
@@ -52,6 +56,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(invoices::PROJECTION),
         Arc::new(deliveries::PROJECTION),
         Arc::new(payouts::PROJECTION),
+        Arc::new(utilisation::UtilisationProjection),
+        Arc::new(outcomes::OutcomeProjection),
     ]
 }
 
@@ -75,6 +81,11 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (deliveries::TOTALS, vec!["n"]),
         (payouts::TOTALS, vec!["n"]),
         (PAYOUTS_TABLE, payouts::PROJECTION.all_columns()),
+        (utilisation::TABLE, utilisation::COLUMNS.to_vec()),
+        (utilisation::SOURCES_TABLE, utilisation::SOURCE_COLUMNS.to_vec()),
+        (outcomes::EXITS_TABLE, outcomes::EXIT_COLUMNS.to_vec()),
+        (outcomes::PEOPLE_TABLE, outcomes::PEOPLE_COLUMNS.to_vec()),
+        (outcomes::PLACES_TABLE, outcomes::PLACE_COLUMNS.to_vec()),
     ]
 }
 
