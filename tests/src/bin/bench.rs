@@ -169,9 +169,11 @@ async fn run(args: Args) -> Result<(), Error> {
     let events = count_events(&bench.db).await?;
     println!("workload: {events} events in the log after {:.1} s", workload_started.elapsed().as_secs_f64());
 
+    month_end(running.app(), args.national).await?;
+    running.app().projector().catch_up().await?;
     let queries = queries_at_rate(&target, 200, window).await?;
     println!(
-        "queries at 200/s (agreements, monthlyReports, members; {} answered): p50 {:.1} ms, p99 {:.1} ms",
+        "queries at 200/s (utilisation, invoices, agreements, monthlyReports, members; {} answered): p50 {:.1} ms, p99 {:.1} ms",
         queries.count,
         queries.percentile(50.0),
         queries.percentile(99.0)
@@ -191,7 +193,6 @@ async fn run(args: Args) -> Result<(), Error> {
         events as f64 / read,
         (replayed as f64 / elapsed) / (events as f64 / read)
     );
-    month_end(running.app(), args.national).await?;
     println!("peak RSS: {} MB", peak_rss_mb());
 
     running.stop().await;
@@ -365,19 +366,37 @@ async fn mutations(target: &Arc<Target>, clients: u32, window: Duration) -> Resu
 /// List queries sent at a fixed rate (not as fast as possible), each answer checked, for latency
 /// under a steady load.
 async fn queries_at_rate(target: &Arc<Target>, per_second: u32, window: Duration) -> Result<Run, Error> {
-    const QUERIES: [&str; 3] = [
+    let client = reqwest::Client::new();
+    // The questions buyers and staff ask most: an agreement's utilisation over ten years, the
+    // invoices, and the lists every page starts from.
+    let first: serde_json::Value = client
+        .post(&target.url)
+        .bearer_auth(&target.token)
+        .json(&json!({ "query": "{ agreements(first: 1) { nodes { id } } }" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let agreement = first["data"]["agreements"]["nodes"][0]["id"].as_str().unwrap_or_default().to_string();
+    let utilisation = format!(
+        "{{ utilisation(agreementId: \"{agreement}\", from: \"2016-01\", to: \"2025-12\") \
+         {{ month contractedPlaceDays filledPlaceDays }} }}"
+    );
+    let queries: [&str; 5] = [
+        &utilisation,
+        "{ invoices(first: 20) { totalCount nodes { number status payableOre } } }",
         "{ agreements(first: 50) { totalCount nodes { id title rates { asfOre } } } }",
         "{ monthlyReports(first: 50) { totalCount nodes { id totalOre status } } }",
         "{ members(first: 50) { totalCount nodes { id name } } }",
     ];
-    let client = reqwest::Client::new();
+    let queries: Vec<String> = queries.iter().map(|q| q.to_string()).collect();
     let started = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second);
     let mut requests = Vec::new();
     let mut n = 0usize;
     while started.elapsed() < window {
         tick.tick().await;
-        let (client, target, query) = (client.clone(), Arc::clone(target), QUERIES[n % QUERIES.len()]);
+        let (client, target, query) = (client.clone(), Arc::clone(target), queries[n % queries.len()].clone());
         n += 1;
         requests.push(tokio::spawn(async move {
             let sent = Instant::now();
