@@ -169,3 +169,56 @@ async fn municipalities_follow_utilisation_and_outcomes(db: TestDb) {
     db.remove().await;
 }
 both_stores!(municipalities_follow_utilisation_and_outcomes);
+
+/// The referring authority sees how it went only for people who consented to it on the follow-up's
+/// day: a withdrawal holds from its date, for the buyer's figures, while staff keep exact counts.
+async fn a_buyer_sees_only_follow_ups_the_person_consented_to_share(db: TestDb) {
+    let server = TestApp::spawn(db.db.clone()).await;
+    let fyndet = tour::fyndet(&server).await;
+    let mut input = ostersund_input();
+    input["contractedPlaces"] = json!(6);
+    let agreement = tour::agreement(&server, input).await;
+    let allocation = tour::allocation(&server, &agreement, &fyndet, 6, "2025-09-01").await;
+    let consent = "mutation($p: ID!, $from: String!) {
+      recordConsent(participantId: $p, purpose: FOLLOW_UP_WITH_REFERRER, from: $from) { id } }";
+    let vacate =
+        "mutation($p: ID!) { vacatePlace(placeId: $p, lastDay: \"2025-11-30\", reason: EMPLOYMENT_ELSEWHERE) { id } }";
+    let follow =
+        "mutation($p: ID!) { recordFollowUp(participantId: $p, on: \"2026-03-10\", status: IN_WORK) { status } }";
+    let mut people = Vec::new();
+    for n in 0..6 {
+        let place = tour::place(&server, &agreement, &allocation, "2025-11-01").await;
+        let handle = format!("p-{n}");
+        let filled = tour::fill(&server, &place, &handle, "2025-11-03").await;
+        assert!(filled.get("errors").is_none(), "{filled:#}");
+        let person = server.participant(&handle).await;
+        server.ok(consent, json!({ "p": person, "from": "2025-11-03" })).await;
+        server.ok(vacate, json!({ "p": place })).await;
+        server.ok(follow, json!({ "p": person })).await;
+        people.push(person);
+    }
+    // One person withdraws the consent from 1 March, before the follow-up on 10 March.
+    let withdraw = "mutation($p: ID!) {
+      withdrawConsent(participantId: $p, purpose: FOLLOW_UP_WITH_REFERRER, from: \"2026-03-01\") { id } }";
+    server.ok(withdraw, json!({ "p": people[0] })).await;
+
+    let as_ostersund = server.token(Role::Buyer, None, Some(OSTERSUND));
+    let buyer = server.graphql_as(Some(&as_ostersund), OUTCOMES, json!({ "a": agreement })).await;
+    assert_eq!(
+        buyer["data"]["outcomes"]["followUp"],
+        json!({ "exits": 6, "followedUp": 5, "inWorkOrStudies": 5, "share": 1.0, "suppressed": false }),
+        "{buyer:#}"
+    );
+    let staff = server.ok(OUTCOMES, json!({ "a": agreement })).await;
+    assert_eq!(staff["outcomes"]["followUp"]["followedUp"], 6, "staff see every follow-up");
+
+    // After a rebuild the consent periods are the same.
+    konsortium_projections::rebuild::rebuild(server.app().projector(), None, &|_, _| {})
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rebuilt = server.graphql_as(Some(&as_ostersund), OUTCOMES, json!({ "a": agreement })).await;
+    assert_eq!(rebuilt["data"]["outcomes"]["followUp"], buyer["data"]["outcomes"]["followUp"]);
+    server.stop().await;
+    db.remove().await;
+}
+both_stores!(a_buyer_sees_only_follow_ups_the_person_consented_to_share);

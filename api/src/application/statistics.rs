@@ -193,7 +193,8 @@ pub async fn outcomes(db: &Db, actor: &Actor, subject: &Subject, period: Period)
     .iter()
     .map(|g| outcomes::target_group_text(*g))
     .collect();
-    let follow = outcomes::follow_ups(db, &view_subject, period.from, period.to).await?;
+    // What the referring authority sees respects each person's consent to share it.
+    let follow = outcomes::follow_ups(db, &view_subject, period.from, period.to, suppress).await?;
     Ok(Outcomes {
         by_gender: table(&by_gender, &genders, suppress),
         by_target_group: table(&by_group, &groups, suppress),

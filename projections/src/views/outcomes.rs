@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use konsortium_domain::calendar::Month;
 use konsortium_domain::org_number::OrgNumber;
-use konsortium_domain::participant::{FollowUpStatus, Gender, Participant, ParticipantEvent, TargetGroup};
+use konsortium_domain::participant::{
+    ConsentPurpose, FollowUpStatus, Gender, Participant, ParticipantEvent, TargetGroup,
+};
 use konsortium_domain::place::{ExitReason, PlaceEvent, TrainingPlace};
 use time::Date;
 
@@ -35,7 +37,7 @@ pub const EXIT_COLUMNS: &[&str] = &[
     "follow_up_on",
     "follow_up_status",
 ];
-pub const PEOPLE_COLUMNS: &[&str] = &["participant_id", "gender", "target_group"];
+pub const PEOPLE_COLUMNS: &[&str] = &["participant_id", "gender", "target_group", "share_from", "share_until"];
 pub const PLACE_COLUMNS: &[&str] = &["place_id", "agreement_id", "member_id"];
 
 /// The follow-up that counts for an exit is the first at least this many days after it.
@@ -89,7 +91,7 @@ impl Projection for OutcomeProjection {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
@@ -116,9 +118,18 @@ impl Projection for OutcomeProjection {
         .map(String::from)
         .to_vec();
         let people: Vec<String> =
-            ["participant_id TEXT NOT NULL", "gender TEXT NOT NULL", "target_group TEXT NOT NULL"]
-                .map(String::from)
-                .to_vec();
+            // `share_from`..`share_until`: the days the person consents to the referring authority
+            // seeing how it went (`FollowUpWithReferrer`); a buyer's follow-up figures count only
+            // follow-ups on such days.
+            [
+                "participant_id TEXT NOT NULL",
+                "gender TEXT NOT NULL",
+                "target_group TEXT NOT NULL",
+                "share_from TEXT",
+                "share_until TEXT",
+            ]
+            .map(String::from)
+            .to_vec();
         let places: Vec<String> = ["place_id TEXT NOT NULL", "agreement_id TEXT NOT NULL", "member_id TEXT NOT NULL"]
             .map(String::from)
             .to_vec();
@@ -141,9 +152,34 @@ impl Projection for OutcomeProjection {
                         Arg::text(event.aggregate_id.as_str()),
                         Arg::text(gender_text(gender)),
                         Arg::text(target_group_text(target_group)),
+                        Arg::Text(None),
+                        Arg::Text(None),
                     ];
                     let upsert = upsert_sql(&tables.name(PEOPLE_TABLE), PEOPLE_COLUMNS, &["participant_id"]);
                     on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
+                }
+                ParticipantEvent::ConsentRecorded { purpose: ConsentPurpose::FollowUpWithReferrer, from } => {
+                    // A consent given again opens a new period; the one before it had ended.
+                    let update = format!(
+                        "UPDATE {} SET share_from = $1, share_until = NULL WHERE participant_id = $2",
+                        tables.name(PEOPLE_TABLE)
+                    );
+                    on_tx!(tx, conn => sqlx::query(&update)
+                        .bind(from.to_string())
+                        .bind(&event.aggregate_id)
+                        .execute(conn)
+                        .await
+                        .map(|_| ()))?;
+                }
+                ParticipantEvent::ConsentWithdrawn { purpose: ConsentPurpose::FollowUpWithReferrer, from } => {
+                    let update =
+                        format!("UPDATE {} SET share_until = $1 WHERE participant_id = $2", tables.name(PEOPLE_TABLE));
+                    on_tx!(tx, conn => sqlx::query(&update)
+                        .bind(from.to_string())
+                        .bind(&event.aggregate_id)
+                        .execute(conn)
+                        .await
+                        .map(|_| ()))?;
                 }
                 ParticipantEvent::FollowUpRecorded { on, status } => {
                     // The first follow-up at least 90 days after each exit counts for it.
@@ -272,11 +308,29 @@ pub enum By {
 }
 
 /// Follow-ups of the exits whose last day falls in `from`..=`to`.
-pub async fn follow_ups(db: &Db, subject: &Subject, from: Month, to: Month) -> Result<FollowUps, DbError> {
+/// With `consented_only` (what the referring authority may see) a follow-up counts only when the
+/// person consented, on its day, to sharing it; a withdrawal holds from its date.
+pub async fn follow_ups(
+    db: &Db,
+    subject: &Subject,
+    from: Month,
+    to: Month,
+    consented_only: bool,
+) -> Result<FollowUps, DbError> {
     let (condition, value) = condition(subject);
+    let shown = match consented_only {
+        false => "follow_up_on IS NOT NULL".to_string(),
+        true => format!(
+            "follow_up_on IS NOT NULL AND EXISTS (SELECT 1 FROM {PEOPLE_TABLE} p \
+             WHERE p.participant_id = {EXITS_TABLE}.participant_id AND p.share_from <= follow_up_on \
+             AND (p.share_until IS NULL OR follow_up_on < p.share_until))"
+        ),
+    };
     let sql = format!(
-        "SELECT COUNT(*), COUNT(follow_up_on), \
-         CAST(COALESCE(SUM(CASE WHEN follow_up_status IN ('InWork', 'Studying') THEN 1 ELSE 0 END), 0) AS BIGINT) \
+        "SELECT COUNT(*), \
+         CAST(COALESCE(SUM(CASE WHEN {shown} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN {shown} AND follow_up_status IN ('InWork', 'Studying') THEN 1 ELSE 0 END), 0) \
+         AS BIGINT) \
          FROM {EXITS_TABLE} WHERE {condition} AND last_day >= $2 AND last_day <= $3"
     );
     let (first, last) = (from.first_day().to_string(), to.last_day().to_string());
