@@ -47,6 +47,7 @@ pub fn ostersund_work_training() -> AgreementTerms {
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
         payment_terms_days: None,
+        employment_requirement: None,
     }
 }
 
@@ -69,6 +70,7 @@ pub fn krokom_reserved() -> AgreementTerms {
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
         payment_terms_days: None,
+        employment_requirement: None,
     }
 }
 
@@ -103,6 +105,7 @@ pub fn nordanstig_work_training() -> AgreementTerms {
         commission: percent(5),
         vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats, undantagen enligt 3 kap. ML".into() },
         payment_terms_days: None,
+        employment_requirement: None,
     }
 }
 
@@ -126,6 +129,7 @@ pub fn fruit_baskets() -> AgreementTerms {
         commission: percent(5),
         vat: VatCategory::Standard25,
         payment_terms_days: None,
+        employment_requirement: None,
     }
 }
 

@@ -149,6 +149,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
             commission: Percent::from_whole(5),
             vat: VatCategory::Exempt { reason: "Arbetsmarknadsinsats".into() },
             payment_terms_days: None,
+            employment_requirement: None,
         };
         out.push(agreement.decide(AgreementCommand::Register(terms)).await?).await?;
         if b % 5 == 0 && scale.years >= 2 {

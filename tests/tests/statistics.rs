@@ -222,3 +222,100 @@ async fn a_buyer_sees_only_follow_ups_the_person_consented_to_share(db: TestDb) 
     db.remove().await;
 }
 both_stores!(a_buyer_sees_only_follow_ups_the_person_consented_to_share);
+
+const COMPLIANCE: &str = "query($a: ID!) { employmentRequirement(agreementId: $a) { kind required agreed filled } }";
+const AGREE: &str = "mutation($a: ID!, $m: ID!, $n: Int!) {
+  agreeEmployments(agreementId: $a, memberId: $m, employments: $n) { employments agreedTotal } }";
+
+/// Seed 001's example: a skallkrav of four employments, members agreeing to two, one person
+/// employed: 4 → 2 → 1. The buyer reads its own agreement's figures, another buyer none, and a
+/// requirement that could not be one stores nothing.
+async fn an_employment_requirement_shows_required_agreed_and_filled(db: TestDb) {
+    let server = TestApp::spawn(db.db.clone()).await;
+    let fyndet = tour::fyndet(&server).await;
+    let mut input = ostersund_input();
+    input["employmentRequirement"] = json!({ "kind": "SKALLKRAV", "required": 4 });
+    let agreement = tour::agreement(&server, input).await;
+    let allocation = tour::allocation(&server, &agreement, &fyndet, 2, "2025-09-01").await;
+
+    let none_yet = server.ok(COMPLIANCE, json!({ "a": agreement })).await;
+    assert_eq!(
+        none_yet["employmentRequirement"],
+        json!({ "kind": "SKALLKRAV", "required": 4, "agreed": 0, "filled": 0 })
+    );
+    let agreed = server.ok(AGREE, json!({ "a": agreement, "m": fyndet, "n": 2 })).await;
+    assert_eq!(agreed["agreeEmployments"], json!({ "employments": 2, "agreedTotal": 2 }));
+
+    // Anna is employed by the member on her place; Bo completes his stay without a job.
+    let place = tour::place(&server, &agreement, &allocation, "2025-11-01").await;
+    let other = tour::place(&server, &agreement, &allocation, "2025-11-01").await;
+    assert!(tour::fill(&server, &place, "p-anna", "2025-11-03").await.get("errors").is_none());
+    assert!(tour::fill(&server, &other, "p-bo", "2025-11-03").await.get("errors").is_none());
+    let employ = "mutation($p: ID!) { employParticipant(placeId: $p, from: \"2025-11-17\") { id } }";
+    server.ok(employ, json!({ "p": place })).await;
+    assert!(tour::vacate(&server, &other, "2025-11-28").await.get("errors").is_none());
+
+    let expected = json!({ "kind": "SKALLKRAV", "required": 4, "agreed": 2, "filled": 1 });
+    let staff = server.ok(COMPLIANCE, json!({ "a": agreement })).await;
+    assert_eq!(staff["employmentRequirement"], expected);
+    let as_ostersund = server.token(Role::Buyer, None, Some(OSTERSUND));
+    let own = server.graphql_as(Some(&as_ostersund), COMPLIANCE, json!({ "a": agreement })).await;
+    assert_eq!(own["data"]["employmentRequirement"], expected, "{own:#}");
+    let as_krokom = server.token(Role::Buyer, None, Some(KROKOM));
+    let other_buyer = server.graphql_as(Some(&as_krokom), COMPLIANCE, json!({ "a": agreement })).await;
+    assert_eq!(error_code(&other_buyer), "FORBIDDEN", "{other_buyer:#}");
+    // Members neither read the figures nor record commitments; buyers record none either.
+    let as_fyndet = server.token(Role::Member, Some(&fyndet), None);
+    let member_read = server.graphql_as(Some(&as_fyndet), COMPLIANCE, json!({ "a": agreement })).await;
+    assert_eq!(error_code(&member_read), "FORBIDDEN", "{member_read:#}");
+    for token in [&as_fyndet, &as_ostersund] {
+        let refused = server.graphql_as(Some(token), AGREE, json!({ "a": agreement, "m": fyndet, "n": 4 })).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{refused:#}");
+    }
+    let shown = server
+        .ok(
+            "query($a: ID!) { agreement(id: $a) { employmentRequirement { kind required } } }",
+            json!({ "a": agreement }),
+        )
+        .await;
+    assert_eq!(shown["agreement"]["employmentRequirement"], json!({ "kind": "SKALLKRAV", "required": 4 }));
+
+    // A dialogkrav has no number; an agreement without a condition answers null.
+    let mut dialogue = ostersund_input();
+    dialogue["contractReference"] = json!("RA-2024-AME-02");
+    dialogue["employmentRequirement"] = json!({ "kind": "DIALOGKRAV" });
+    let dialogue = tour::agreement(&server, dialogue).await;
+    let read = server.ok(COMPLIANCE, json!({ "a": dialogue })).await;
+    assert_eq!(read["employmentRequirement"], json!({ "kind": "DIALOGKRAV", "required": 0, "agreed": 0, "filled": 0 }));
+    let mut plain = ostersund_input();
+    plain["contractReference"] = json!("RA-2024-AME-03");
+    let plain = tour::agreement(&server, plain).await;
+    assert_eq!(server.ok(COMPLIANCE, json!({ "a": plain })).await["employmentRequirement"], Value::Null);
+
+    // Bad input is a typed VALIDATION error and stores nothing.
+    let events = konsortium_tests::event_count(&db.db).await;
+    for (kind, required) in [
+        ("SKALLKRAV", json!(-1)),
+        ("SKALLKRAV", json!(0)),
+        ("SKALLKRAV", json!(100_001)),
+        ("SKALLKRAV", json!(5_000_000_000_i64)),
+        ("SKALLKRAV", Value::Null),
+        ("DIALOGKRAV", json!(3)),
+    ] {
+        let mut input = ostersund_input();
+        input["employmentRequirement"] = json!({ "kind": kind, "required": required });
+        let refused = tour::register_agreement(&server, input).await;
+        assert_eq!(error_code(&refused), "VALIDATION", "{kind} {required}: {refused:#}");
+    }
+    for n in [json!(-2), json!(100_001)] {
+        let refused = server.graphql(AGREE, json!({ "a": agreement, "m": fyndet, "n": n })).await;
+        assert_eq!(error_code(&refused), "VALIDATION", "{n}: {refused:#}");
+    }
+    let refused = server.graphql(AGREE, json!({ "a": plain, "m": fyndet, "n": 1 })).await;
+    assert_eq!(error_code(&refused), "VALIDATION", "{refused:#}");
+    assert_eq!(konsortium_tests::event_count(&db.db).await, events);
+    assert_eq!(server.ok(COMPLIANCE, json!({ "a": agreement })).await["employmentRequirement"], expected);
+    server.stop().await;
+    db.remove().await;
+}
+both_stores!(an_employment_requirement_shows_required_agreed_and_filled);

@@ -169,3 +169,30 @@ pub async fn confirm_shares(
     access::staff(actor)?;
     change(app, app.splits(), agreement_id, actor, || SplitCommand::ConfirmShares { on }).await
 }
+
+/// A member commits to employ or place `employments` people towards the agreement's employment
+/// requirement; the latest number per member counts and zero withdraws it. Staff record it, as they
+/// record the rest of the split: the commitment is made to the consortium in the split's talks.
+pub async fn agree_employments(
+    app: &App,
+    actor: &Actor,
+    agreement_id: &str,
+    member_id: &str,
+    employments: u32,
+) -> Result<SubContractSplit, AppError> {
+    access::staff(actor)?;
+    let input = (agreement_id, member_id, employments);
+    let attempt = app.attempt(actor, "agree_employments", &input);
+    app.retrying(|| async {
+        if let Some(answer) = attempt.replay().await? {
+            return Ok(answer);
+        }
+        let mut split = app.splits().load(agreement_id).await?;
+        let agreement = registered_agreement(app, agreement_id).await?;
+        let command = SplitCommand::AgreeEmployments { agreement, member_id: member_id.to_string(), employments };
+        let agreed = split.decide(command).await?;
+        let answer = split.state.clone();
+        attempt.commit(&[agreed], answer).await
+    })
+    .await
+}

@@ -8,11 +8,12 @@ use crate::error::AppError;
 use konsortium_domain::calendar::Month;
 use konsortium_domain::participant::Gender;
 use konsortium_domain::place::ExitReason;
+use konsortium_domain::statistics::employment::{self, Compliance};
 use konsortium_domain::statistics::payoff::{Assumptions, Estimate};
 use konsortium_domain::statistics::suppression::{self, MIN_CELL};
 use konsortium_projections::views::outcomes::{self, By, FollowUps};
 use konsortium_projections::views::utilisation::{self, MonthRow};
-use konsortium_projections::views::{self, agreements};
+use konsortium_projections::views::{self, agreements, places, splits};
 use konsortium_projections::Db;
 use time::Date;
 
@@ -255,6 +256,27 @@ pub async fn estimate(
     }
     let n = u32::try_from(exits_to_work).unwrap_or(u32::MAX);
     Ok(Some(assumptions.estimates(n).map_err(|e| AppError::invalid("assumptions", e))?))
+}
+
+/// How an agreement's employment requirement stands: required (the contract's skallkrav, zero for
+/// a dialogkrav) → agreed (what members committed to on the split) → filled (people from its places
+/// who were employed). `None` when the agreement carries no requirement. Staff read any agreement and
+/// a buyer its own; members read none, since the requirement is the buyer's to follow up.
+pub async fn employment_requirement(
+    db: &Db,
+    actor: &Actor,
+    agreement_id: &str,
+) -> Result<Option<Compliance>, AppError> {
+    if matches!(actor.scope, Scope::Member(_)) {
+        return Err(AppError::Forbidden("employment requirements are read by staff and buyers".into()));
+    }
+    may_read(db, actor, &Subject::Agreement(agreement_id.to_string())).await?;
+    let agreement = agreements::get(db, agreement_id, &views::Scope::All).await?;
+    let requirement = agreement.and_then(|row| row.state.terms).and_then(|terms| terms.employment_requirement);
+    let Some(requirement) = requirement else { return Ok(None) };
+    let agreed = splits::split_of(db, agreement_id).await?.map_or(0, |split| split.agreed_employments_total());
+    let places = places::of_agreement(db, agreement_id).await?;
+    Ok(Some(Compliance { requirement, required: requirement.required(), agreed, filled: employment::filled(&places) }))
 }
 
 /// The subject of a query from its three optional arguments, exactly one of which is given.

@@ -9,7 +9,8 @@ use crate::application::input::{
 use crate::error::AppError;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use konsortium_domain::agreement::{
-    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, FrameworkAgreement, RateCard, RateChange, VatCategory,
+    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, EmploymentRequirement, FrameworkAgreement, RateCard,
+    RateChange, VatCategory,
 };
 use konsortium_domain::calendar::DateRange;
 use konsortium_domain::money::Ore;
@@ -108,6 +109,74 @@ pub enum AfterEmploymentMaximumGql {
     Unpaid,
 }
 
+/// The kind of a special contract condition on employing people from the target group.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "EmploymentRequirementKind")]
+pub enum EmploymentRequirementKindGql {
+    /// Mandatory, with a number of employments or placements.
+    Skallkrav,
+    /// Dialogue only; no number.
+    Dialogkrav,
+}
+
+/// A special contract condition (särskilt kontraktsvillkor) on employing people from the target group.
+#[derive(InputObject)]
+pub struct EmploymentRequirementInput {
+    pub kind: EmploymentRequirementKindGql,
+    /// Employments or placements a skallkrav demands (at least 1); leave out, or 0, for a dialogkrav.
+    /// An `Int` rather than an unsigned type so a negative number is answered with a VALIDATION
+    /// error that names the field.
+    pub required: Option<i64>,
+}
+
+/// The condition as registered; `required` is null for a dialogkrav.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "EmploymentRequirement")]
+pub struct EmploymentRequirementView {
+    pub kind: EmploymentRequirementKindGql,
+    pub required: Option<u32>,
+}
+
+impl From<EmploymentRequirement> for EmploymentRequirementView {
+    fn from(requirement: EmploymentRequirement) -> Self {
+        match requirement {
+            EmploymentRequirement::Mandatory { employments } => {
+                EmploymentRequirementView { kind: EmploymentRequirementKindGql::Skallkrav, required: Some(employments) }
+            }
+            EmploymentRequirement::Dialogue => {
+                EmploymentRequirementView { kind: EmploymentRequirementKindGql::Dialogkrav, required: None }
+            }
+        }
+    }
+}
+
+/// The requirement from its input. The parser refuses what no requirement could be (a negative or
+/// non-representable count, a number on a dialogkrav); the agreement refuses a skallkrav of zero or
+/// above its maximum, so those rules have one home.
+fn employment_requirement(
+    input: Option<EmploymentRequirementInput>,
+) -> Result<Option<EmploymentRequirement>, AppError> {
+    const FIELD: &str = "employmentRequirement.required";
+    let Some(input) = input else { return Ok(None) };
+    let required = match input.required {
+        None => None,
+        Some(n) if n < 0 => return Err(AppError::invalid(FIELD, "cannot be negative")),
+        Some(n) => Some(u32::try_from(n).map_err(|_| AppError::invalid(FIELD, "is far too large"))?),
+    };
+    match (input.kind, required) {
+        (EmploymentRequirementKindGql::Skallkrav, Some(employments)) => {
+            Ok(Some(EmploymentRequirement::Mandatory { employments }))
+        }
+        (EmploymentRequirementKindGql::Skallkrav, None) => {
+            Err(AppError::invalid(FIELD, "a skallkrav needs its number of employments"))
+        }
+        (EmploymentRequirementKindGql::Dialogkrav, None | Some(0)) => Ok(Some(EmploymentRequirement::Dialogue)),
+        (EmploymentRequirementKindGql::Dialogkrav, Some(_)) => {
+            Err(AppError::invalid(FIELD, "a dialogkrav carries no number; use a skallkrav"))
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct RegisterAgreementInput {
     pub title: String,
@@ -139,6 +208,8 @@ pub struct RegisterAgreementInput {
     /// Days from issue to due date on this agreement's invoices (1 to 365); the consortium's
     /// terms when left out.
     pub payment_terms_days: Option<u32>,
+    /// A skallkrav or dialogkrav on employing people from the target group, if the contract has one.
+    pub employment_requirement: Option<EmploymentRequirementInput>,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -194,6 +265,8 @@ pub struct AgreementView {
     pub vat_exemption_reason: Option<String>,
     /// Days from issue to due date on this agreement's invoices; null: the consortium's terms.
     pub payment_terms_days: Option<u32>,
+    /// The special contract condition on employing people from the target group, if any.
+    pub employment_requirement: Option<EmploymentRequirementView>,
 }
 
 impl AgreementView {
@@ -248,6 +321,7 @@ impl AgreementView {
             vat,
             vat_exemption_reason,
             payment_terms_days: terms.payment_terms_days.map(u32::from),
+            employment_requirement: terms.employment_requirement.map(Into::into),
         })
     }
 }
@@ -285,6 +359,7 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
         commission: percent("commissionPercent", &input.commission_percent)?,
         vat,
         payment_terms_days: input.payment_terms_days.map(|days| u16::try_from(days).unwrap_or(u16::MAX)),
+        employment_requirement: employment_requirement(input.employment_requirement)?,
     })
 }
 

@@ -254,4 +254,40 @@ impl SplitMutation {
                 .await?;
         Ok(AllocationView::from(&allocation))
     }
+
+    /// A member commits to employ or place this many people from the target group towards the
+    /// agreement's employment requirement; a new number replaces the member's earlier one and 0
+    /// withdraws it. Staff only.
+    async fn agree_employments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A retry with the same key returns the first answer and changes nothing.")]
+        idempotency_key: Option<String>,
+        agreement_id: ID,
+        member_id: ID,
+        #[graphql(desc = "An Int so a negative number is a VALIDATION error naming the field.")] employments: i64,
+    ) -> async_graphql::Result<EmploymentCommitmentView> {
+        let (agreement_id, member_id) = (id("agreementId", &agreement_id)?, id("memberId", &member_id)?);
+        let count = u32::try_from(employments)
+            .map_err(|_| AppError::invalid("employments", "must be a whole number from 0 up"))?;
+        let split =
+            split::agree_employments(app(ctx), &actor(ctx, idempotency_key)?, &agreement_id, &member_id, count).await?;
+        Ok(EmploymentCommitmentView {
+            agreed_total: split.agreed_employments_total(),
+            agreement_id: ID(agreement_id),
+            member_id: ID(member_id),
+            employments: count,
+        })
+    }
+}
+
+/// A member's commitment towards an agreement's employment requirement, and all members' together.
+#[derive(SimpleObject)]
+#[graphql(name = "EmploymentCommitment")]
+pub struct EmploymentCommitmentView {
+    pub agreement_id: ID,
+    pub member_id: ID,
+    pub employments: u32,
+    /// What all members have committed to on the agreement.
+    pub agreed_total: u32,
 }

@@ -1,6 +1,7 @@
 //! Utilisation, outcomes and the socio-economic estimate: what municipalities ask. Resolvers parse
 //! the arguments and call `application::statistics`.
 
+use super::agreement::{EmploymentRequirementKindGql, EmploymentRequirementView};
 use super::participant::{GenderGql, TargetGroupGql};
 use super::place::ExitReasonGql;
 use super::{actor, app, caller, iso, reader};
@@ -10,6 +11,7 @@ use crate::application::participants;
 use crate::application::statistics::{self, Cell, GENDERS};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use konsortium_domain::participant::{FollowUpStatus, TargetGroup};
+use konsortium_domain::statistics::employment::Compliance;
 use konsortium_domain::statistics::payoff::{Assumptions, Estimate, Perspective};
 use konsortium_projections::views::outcomes::{gender_text, target_group_text};
 use konsortium_projections::views::utilisation::MonthRow;
@@ -233,6 +235,31 @@ pub struct FollowUpRecordedView {
     status: FollowUpStatusGql,
 }
 
+/// How an agreement's employment requirement stands: required → agreed → filled.
+#[derive(SimpleObject)]
+#[graphql(name = "EmploymentCompliance")]
+pub struct ComplianceView {
+    kind: EmploymentRequirementKindGql,
+    /// What the contract demands; 0 for a dialogkrav.
+    required: u32,
+    /// What members have committed to.
+    agreed: u32,
+    /// People from the agreement's places who were employed (by the member while on a place, or
+    /// leaving it for work).
+    filled: u32,
+}
+
+impl From<Compliance> for ComplianceView {
+    fn from(c: Compliance) -> Self {
+        ComplianceView {
+            kind: EmploymentRequirementView::from(c.requirement).kind,
+            required: c.required,
+            agreed: c.agreed,
+            filled: c.filled,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct StatisticsQuery;
 
@@ -279,6 +306,19 @@ impl StatisticsQuery {
         let period = statistics::period(&from, &to)?;
         let (_, _turn) = reader(ctx, Reading::Agreements).await?;
         Ok(statistics::outcomes(app(ctx).reads(), caller(ctx)?, &subject, period).await?.into())
+    }
+
+    /// Required → agreed → filled for an agreement's skallkrav or dialogkrav; null when it carries
+    /// none. Staff, or the agreement's own buyer.
+    async fn employment_requirement(
+        &self,
+        ctx: &Context<'_>,
+        agreement_id: ID,
+    ) -> async_graphql::Result<Option<ComplianceView>> {
+        let agreement_id = id("agreementId", &agreement_id)?;
+        let (_, _turn) = reader(ctx, Reading::Agreements).await?;
+        let found = statistics::employment_requirement(app(ctx).reads(), caller(ctx)?, &agreement_id).await?;
+        Ok(found.map(Into::into))
     }
 
     /// The socio-economic estimate for the period's exits to work; null for a buyer when fewer than

@@ -1,6 +1,7 @@
 use super::{
-    AgreementCommand, AgreementEvent, AgreementKind, AgreementTerms, CapacityVersion, RateCard, RateVersion,
-    VatCategory, MAX_CAP_MONTHS, MAX_CONTRACT_VALUE, MAX_MONTHLY_RATE, MAX_PLACES,
+    AgreementCommand, AgreementEvent, AgreementKind, AgreementTerms, CapacityVersion, EmploymentRequirement, RateCard,
+    RateVersion, VatCategory, MAX_CAP_MONTHS, MAX_CONTRACT_VALUE, MAX_MONTHLY_RATE, MAX_PLACES,
+    MAX_REQUIRED_EMPLOYMENTS,
 };
 use crate::calendar::DateRange;
 use crate::invoice::MAX_PAYMENT_TERMS_DAYS;
@@ -66,6 +67,10 @@ pub enum AgreementError {
     Terminated,
     #[error("a termination needs a reason")]
     TerminationReasonMissing,
+    #[error("a skallkrav needs at least one employment or placement; without a number it is a dialogkrav")]
+    NoEmploymentsRequired,
+    #[error("a skallkrav may require at most {max} employments")]
+    TooManyEmploymentsRequired { max: u32 },
 }
 
 impl FrameworkAgreement {
@@ -173,6 +178,15 @@ impl FrameworkAgreement {
         }
         if terms.payment_terms_days.is_some_and(|days| days == 0 || u32::from(days) > MAX_PAYMENT_TERMS_DAYS) {
             return Err(AgreementError::PaymentTerms { max: MAX_PAYMENT_TERMS_DAYS });
+        }
+        match terms.employment_requirement.map(|r| r.required()) {
+            Some(0) if terms.employment_requirement != Some(EmploymentRequirement::Dialogue) => {
+                return Err(AgreementError::NoEmploymentsRequired)
+            }
+            Some(n) if n > MAX_REQUIRED_EMPLOYMENTS => {
+                return Err(AgreementError::TooManyEmploymentsRequired { max: MAX_REQUIRED_EMPLOYMENTS })
+            }
+            _ => {}
         }
         Ok(AgreementEvent::AgreementRegistered(terms))
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::agreement::RateChange;
+use crate::agreement::{EmploymentRequirement, RateChange, MAX_REQUIRED_EMPLOYMENTS};
 use crate::examples::{fruit_baskets, krokom_rate_cut, krokom_reserved, ostersund_work_training};
 use cqrs_es::test::TestFramework;
 use time::macros::date;
@@ -248,4 +248,43 @@ fn an_empty_contract_reference_is_refused() {
         .given_no_previous_events()
         .when(AgreementCommand::Register(terms))
         .then_expect_error(AgreementError::ContractReferenceMissing);
+}
+
+#[test]
+fn a_skallkrav_is_registered_with_its_number_and_a_dialogkrav_without_one() {
+    for requirement in [EmploymentRequirement::Mandatory { employments: 4 }, EmploymentRequirement::Dialogue] {
+        let mut terms = ostersund_work_training();
+        terms.employment_requirement = Some(requirement);
+        AgreementTest::with(())
+            .given_no_previous_events()
+            .when(AgreementCommand::Register(terms.clone()))
+            .then_expect_events(vec![registered(terms)]);
+    }
+    assert_eq!(EmploymentRequirement::Dialogue.required(), 0);
+}
+
+#[test]
+fn a_skallkrav_of_nothing_or_of_an_absurd_number_is_rejected() {
+    let cases = [
+        (0, AgreementError::NoEmploymentsRequired),
+        (MAX_REQUIRED_EMPLOYMENTS + 1, AgreementError::TooManyEmploymentsRequired { max: MAX_REQUIRED_EMPLOYMENTS }),
+    ];
+    for (employments, error) in cases {
+        let mut terms = ostersund_work_training();
+        terms.employment_requirement = Some(EmploymentRequirement::Mandatory { employments });
+        AgreementTest::with(())
+            .given_no_previous_events()
+            .when(AgreementCommand::Register(terms))
+            .then_expect_error(error);
+    }
+}
+
+#[test]
+fn terms_stored_before_employment_requirements_decode_without_one() {
+    let mut stored = serde_json::to_value(ostersund_work_training()).unwrap_or_default();
+    if let Some(fields) = stored.as_object_mut() {
+        fields.remove("employment_requirement");
+    }
+    let terms: AgreementTerms = serde_json::from_value(stored).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(terms.employment_requirement, None);
 }

@@ -3,6 +3,10 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+/// The registration carries the whole terms and is far larger than the other events. It is not
+/// boxed: an agreement is registered once and its events are few and short-lived in memory, so the
+/// size costs nothing, while a box would change every match on stored registrations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AgreementEvent {
     AgreementRegistered(AgreementTerms),

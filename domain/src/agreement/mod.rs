@@ -9,8 +9,8 @@ pub use aggregate::{AgreementError, FrameworkAgreement};
 pub use commands::AgreementCommand;
 pub use events::AgreementEvent;
 pub use terms::{
-    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, CapacityVersion, RateCard, RateChange, RateVersion,
-    VatCategory,
+    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, CapacityVersion, EmploymentRequirement, RateCard,
+    RateChange, RateVersion, VatCategory,
 };
 
 use crate::money::Ore;
@@ -24,3 +24,6 @@ pub const MAX_PLACES: u32 = 100_000;
 pub const MAX_CAP_MONTHS: u32 = 600;
 /// The highest contract value (1 000 000 000 000 kr).
 pub const MAX_CONTRACT_VALUE: Ore = Ore(100_000_000_000_000);
+/// The most employments a skallkrav may demand: as many as the most places an agreement contracts,
+/// so a mistyped number is refused rather than shown as a requirement nobody could meet.
+pub const MAX_REQUIRED_EMPLOYMENTS: u32 = MAX_PLACES;

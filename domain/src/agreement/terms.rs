@@ -120,6 +120,28 @@ pub struct CapacityVersion {
     pub places: u32,
 }
 
+/// A special contract condition (särskilt kontraktsvillkor, seed 001 R21) that the supplier employ
+/// people from the target group or offer them placements. Buyers follow it up as required → agreed
+/// (what members have committed to) → filled (people actually employed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EmploymentRequirement {
+    /// Skallkrav: mandatory, with the number of employments or placements the contract specifies.
+    Mandatory { employments: u32 },
+    /// Dialogkrav: the supplier discusses employments with the buyer; no number is promised, which
+    /// the seed says works best because fixed numbers deter bids (R22).
+    Dialogue,
+}
+
+impl EmploymentRequirement {
+    /// The number the contract demands; zero for a dialogue requirement.
+    pub fn required(&self) -> u32 {
+        match self {
+            EmploymentRequirement::Mandatory { employments } => *employments,
+            EmploymentRequirement::Dialogue => 0,
+        }
+    }
+}
+
 /// Everything fixed when an agreement is registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgreementTerms {
@@ -151,6 +173,11 @@ pub struct AgreementTerms {
     /// when none. A `u16`: a year fits, and the registration event stays small.
     #[serde(default)]
     pub payment_terms_days: Option<u16>,
+    /// A special contract condition on employing people from the target group (särskilt
+    /// kontraktsvillkor), if the agreement carries one. Defaults to none, so agreements registered
+    /// before conditions were recorded still decode.
+    #[serde(default)]
+    pub employment_requirement: Option<EmploymentRequirement>,
 }
 
 impl AgreementTerms {

@@ -1,11 +1,12 @@
 use super::{SplitCommand, SplitEvent};
-use crate::agreement::{AgreementKind, FrameworkAgreement};
+use crate::agreement::{AgreementKind, FrameworkAgreement, MAX_REQUIRED_EMPLOYMENTS};
 use crate::calendar::DateRange;
 use crate::member::MemberStanding;
 use crate::money::Percent;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::Date;
 
 /// What an allocation grants from a date until the next version.
@@ -83,6 +84,11 @@ pub struct SubContractSplit {
     /// Days on which staff confirmed the role shares add up to 100 %.
     #[serde(default)]
     pub confirmed_complete_on: Vec<Date>,
+    /// Employments or placements each member has committed to towards the agreement's employment
+    /// requirement, by member id (the "agreed" of required → agreed → filled). Absent in splits
+    /// stored before commitments were recorded.
+    #[serde(default)]
+    pub agreed_employments: BTreeMap<String, u32>,
 }
 
 /// The split rules a command can break.
@@ -134,6 +140,12 @@ pub enum SplitError {
     ClosedBeforeOpened { opened_on: Date, closed_on: Date },
     #[error("on {date} members hold {allocated} places; the capacity cannot be cut to {contracted}")]
     CapacityBelowAllocated { date: Date, allocated: u32, contracted: u32 },
+    #[error("the agreement carries no employment requirement to commit employments to")]
+    NoEmploymentRequirement,
+    #[error("only a member with a part of the agreement can commit employments to it")]
+    MemberHasNoAllocation,
+    #[error("a member commits at most {max} employments")]
+    TooManyEmployments { max: u32 },
 }
 
 impl SubContractSplit {
@@ -153,6 +165,11 @@ impl SubContractSplit {
             .filter(|a| a.member_id == member_id)
             .filter_map(|a| a.on(date))
             .fold(0u32, |sum, v| sum.saturating_add(v.places))
+    }
+
+    /// Employments all members together have committed to.
+    pub fn agreed_employments_total(&self) -> u32 {
+        self.agreed_employments.values().fold(0u32, |sum, n| sum.saturating_add(*n))
     }
 
     /// Sum of the shares of the value in force on a day, in basis points; the split is complete at
@@ -257,6 +274,19 @@ impl SubContractSplit {
                     return Err(SplitError::SharesIncomplete { date: on, total_basis_points: self.share_total_on(on) });
                 }
                 Ok(SplitEvent::SharesConfirmed { on })
+            }
+            SplitCommand::AgreeEmployments { agreement, member_id, employments } => {
+                let terms = agreement.terms.as_ref().ok_or(SplitError::AgreementNotRegistered)?;
+                if terms.employment_requirement.is_none() {
+                    return Err(SplitError::NoEmploymentRequirement);
+                }
+                if !self.allocations.iter().any(|a| a.member_id == member_id) {
+                    return Err(SplitError::MemberHasNoAllocation);
+                }
+                if employments > MAX_REQUIRED_EMPLOYMENTS {
+                    return Err(SplitError::TooManyEmployments { max: MAX_REQUIRED_EMPLOYMENTS });
+                }
+                Ok(SplitEvent::EmploymentsAgreed { member_id, employments })
             }
         }
     }
@@ -454,6 +484,13 @@ impl Aggregate for SubContractSplit {
             }
             // The capacity itself lives on the agreement; the split records that it checked it.
             SplitEvent::CapacityAdopted { .. } => {}
+            SplitEvent::EmploymentsAgreed { member_id, employments } => {
+                if employments == 0 {
+                    self.agreed_employments.remove(&member_id);
+                } else {
+                    self.agreed_employments.insert(member_id, employments);
+                }
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::agreement::{AgreementEvent, FrameworkAgreement, RateCard};
+use crate::agreement::{AgreementEvent, FrameworkAgreement, RateCard, MAX_REQUIRED_EMPLOYMENTS};
 use crate::examples::{fruit_baskets, krokom_reserved, nordanstig_work_training, ostersund_work_training};
 use crate::member::MemberCategory;
 use cqrs_es::test::TestFramework;
@@ -488,4 +488,50 @@ fn a_member_that_became_an_association_is_not_allocated_on_an_asf_only_agreement
             period: whole_agreement(),
         })
         .then_expect_error(SplitError::CategoryNotAdmitted);
+}
+
+fn ostersund_with_skallkrav(employments: u32) -> FrameworkAgreement {
+    let mut terms = ostersund_work_training();
+    terms.employment_requirement = Some(crate::agreement::EmploymentRequirement::Mandatory { employments });
+    agreement(vec![AgreementEvent::AgreementRegistered(terms)])
+}
+
+fn agree(member: &str, employments: u32, agreement: FrameworkAgreement) -> SplitCommand {
+    SplitCommand::AgreeEmployments { agreement, member_id: member.into(), employments }
+}
+
+#[test]
+fn a_member_with_a_part_commits_employments_and_a_new_number_replaces_the_old() {
+    SplitTest::with(())
+        .given(vec![allocated("a1", "fyndet", 2, date!(2024 - 09 - 01))])
+        .when(agree("fyndet", 2, ostersund_with_skallkrav(4)))
+        .then_expect_events(vec![SplitEvent::EmploymentsAgreed { member_id: "fyndet".into(), employments: 2 }]);
+    let mut split = SubContractSplit::default();
+    for event in [
+        allocated("a1", "fyndet", 2, date!(2024 - 09 - 01)),
+        SplitEvent::EmploymentsAgreed { member_id: "fyndet".into(), employments: 3 },
+        SplitEvent::EmploymentsAgreed { member_id: "cafe".into(), employments: 1 },
+        SplitEvent::EmploymentsAgreed { member_id: "fyndet".into(), employments: 1 },
+    ] {
+        split.apply(event);
+    }
+    assert_eq!(split.agreed_employments_total(), 2);
+    split.apply(SplitEvent::EmploymentsAgreed { member_id: "cafe".into(), employments: 0 });
+    assert_eq!(split.agreed_employments_total(), 1);
+}
+
+#[test]
+fn employments_are_committed_only_by_members_with_a_part_of_an_agreement_that_requires_them() {
+    SplitTest::with(())
+        .given(vec![allocated("a1", "fyndet", 2, date!(2024 - 09 - 01))])
+        .when(agree("fyndet", 2, ostersund()))
+        .then_expect_error(SplitError::NoEmploymentRequirement);
+    SplitTest::with(())
+        .given(vec![allocated("a1", "fyndet", 2, date!(2024 - 09 - 01))])
+        .when(agree("cafe", 2, ostersund_with_skallkrav(4)))
+        .then_expect_error(SplitError::MemberHasNoAllocation);
+    SplitTest::with(())
+        .given(vec![allocated("a1", "fyndet", 2, date!(2024 - 09 - 01))])
+        .when(agree("fyndet", MAX_REQUIRED_EMPLOYMENTS + 1, ostersund_with_skallkrav(4)))
+        .then_expect_error(SplitError::TooManyEmployments { max: MAX_REQUIRED_EMPLOYMENTS });
 }

@@ -43,4 +43,9 @@ pub enum SplitCommand {
     /// Staff confirm that a goods-and-services split is complete on a day: the role shares then add up
     /// to exactly 100 % of the value, so nothing of the contract is left without a member to deliver it.
     ConfirmShares { on: Date },
+    /// A member commits to employ or place this many people from the target group towards the
+    /// agreement's employment requirement (skallkrav or dialogkrav); a new number replaces its
+    /// earlier one, and zero withdraws it. `agreement` is its current state: only an agreement that
+    /// carries a requirement takes commitments.
+    AgreeEmployments { agreement: FrameworkAgreement, member_id: String, employments: u32 },
 }

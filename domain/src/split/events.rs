@@ -15,6 +15,7 @@ pub enum SplitEvent {
     PlaceOpened { allocation_id: String, place_id: String, opened_on: Date },
     PlaceClosed { place_id: String, closed_on: Date },
     CapacityAdopted { effective_from: Date, places: u32 },
+    EmploymentsAgreed { member_id: String, employments: u32 },
 }
 
 impl DomainEvent for SplitEvent {
@@ -29,6 +30,7 @@ impl DomainEvent for SplitEvent {
             SplitEvent::PlaceOpened { .. } => "PlaceOpened",
             SplitEvent::PlaceClosed { .. } => "PlaceClosed",
             SplitEvent::CapacityAdopted { .. } => "CapacityAdopted",
+            SplitEvent::EmploymentsAgreed { .. } => "EmploymentsAgreed",
         }
         .to_string()
     }

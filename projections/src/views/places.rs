@@ -82,3 +82,11 @@ pub async fn page(db: &Db, filter: &PlaceFilter, page: &Page) -> Result<Paged<Ro
 pub async fn get(db: &Db, id: &str, scope: &Scope) -> Result<Option<Row<TrainingPlace>>, DbError> {
     Ok(select(scope).key_in(&[id.to_string()]).all(db).await?.into_iter().next())
 }
+
+/// Every place of one agreement with all its stays, for figures counted per person over the
+/// agreement (one indexed read, `agreement_id` leads an index).
+pub async fn of_agreement(db: &Db, agreement_id: &str) -> Result<Vec<TrainingPlace>, DbError> {
+    let mut select = select(&Scope::All);
+    select.eq("agreement_id", Some(agreement_id));
+    Ok(select.all::<TrainingPlace>(db).await?.into_iter().map(|row| row.state).collect())
+}

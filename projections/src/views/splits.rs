@@ -274,3 +274,13 @@ pub async fn of_agreement(db: &Db, agreement_id: &str, scope: &Scope) -> Result<
         AllocationFilter { scope: scope.clone(), agreement_id: Some(agreement_id.to_string()), member_id: None };
     Ok(list(db, &filter).await?.into_iter().map(|row| row.allocation).collect())
 }
+
+/// One agreement's whole split as its events fold into it (none before anything is allocated):
+/// what members have committed to, such as employments, lives on the split rather than on an
+/// allocation row.
+pub async fn split_of(db: &Db, agreement_id: &str) -> Result<Option<SubContractSplit>, DbError> {
+    let sql = format!("SELECT doc FROM {SPLITS_TABLE} WHERE id = $1");
+    let doc: Option<String> =
+        crate::on_db!(db, pool => sqlx::query_scalar(&sql).bind(agreement_id).fetch_optional(pool).await)?;
+    Ok(doc.map(|doc| serde_json::from_str(&doc)).transpose()?)
+}
