@@ -270,21 +270,10 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
                 order.push(event.aggregate_id.as_str());
             }
         }
-        for ids in order.chunks(ROWS_PER_STATEMENT) {
-            let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-            let select = format!("SELECT {key}, doc FROM {table} WHERE {key} IN ({})", placeholders.join(", "));
-            let rows: Vec<(String, String)> = on_tx!(tx, conn => {
-                let mut query = sqlx::query_as(&select);
-                for id in ids {
-                    query = query.bind(*id);
-                }
-                query.fetch_all(conn).await
-            })?;
-            for (id, doc) in rows {
-                if let Some(entry) = states.get_mut(id.as_str()) {
-                    entry.0 = serde_json::from_str(&doc)?;
-                    delta -= i64::from((self.listed)(&entry.0));
-                }
+        for (id, doc) in docs_of(tx, &table, key, &order).await? {
+            if let Some(entry) = states.get_mut(id.as_str()) {
+                entry.0 = serde_json::from_str(&doc)?;
+                delta -= i64::from((self.listed)(&entry.0));
             }
         }
         for event in &ours {
@@ -321,6 +310,30 @@ impl<A> RowProjection<A> {
         on_tx!(tx, conn => sqlx::query(&sql).bind(delta).execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
+}
+
+/// The `(key, doc)` of each row of `table` whose key is one of `ids`, a few statements for a whole
+/// batch rather than one per event.
+pub(crate) async fn docs_of(
+    tx: &mut Tx,
+    table: &str,
+    key: &str,
+    ids: &[&str],
+) -> Result<Vec<(String, String)>, DbError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let select = format!("SELECT {key}, doc FROM {table} WHERE {key} IN ({})", placeholders.join(", "));
+        let rows: Vec<(String, String)> = on_tx!(tx, conn => {
+            let mut query = sqlx::query_as(&select);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(conn).await
+        })?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 /// `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE` of `rows` rows of every column.

@@ -7,6 +7,7 @@
 pub mod ledger;
 pub mod national;
 pub mod peppol;
+pub mod process;
 pub mod tour;
 pub mod workload;
 

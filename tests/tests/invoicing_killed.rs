@@ -5,11 +5,10 @@
 use konsortium_api::auth::{principal, Keys, Role};
 use konsortium_projections::Db;
 use konsortium_tests::peppol::assert_valid;
+use konsortium_tests::process::Node;
 use konsortium_tests::tour;
 use konsortium_tests::{both_stores, TestApp, TestDb};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const SECRET: &str = "a-secret-shared-by-the-test-and-its-server-0123456789";
@@ -19,41 +18,6 @@ const AGREEMENTS: usize = 24;
 /// How often the server is killed during a run.
 const KILLS: usize = 3;
 const MONTHS: [&str; 3] = ["2024-09", "2024-10", "2024-11"];
-
-/// The server as its own process, so that it can be killed without a chance to clean up.
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Node {
-    fn start(url: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_node"))
-            .env("DATABASE_URL", url)
-            .env("KONSORTIUM_JWT_SECRET", SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start a server: {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("{e}"));
-        let addr = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("unexpected: {line:?}"));
-        Node { base: format!("http://{addr}"), child }
-    }
-
-    /// SIGKILL: no transaction is finished, no connection closed politely.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// How many invoices the event store holds, read straight from the log (not a view).
 async fn invoices_stored(db: &Db) -> i64 {
@@ -118,7 +82,7 @@ async fn a_server_killed_during_a_run_and_restarted_leaves_no_gap_and_no_double_
     let mut killed_mid_run = 0;
     for _ in 0..KILLS {
         let before = invoices_stored(&test.db).await;
-        let mut node = Node::start(&url);
+        let mut node = Node::start(env!("CARGO_BIN_EXE_node"), &url, SECRET);
         let running = run(&client, &node, &token);
         while invoices_stored(&test.db).await == before && !running.is_finished() {
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -135,7 +99,7 @@ async fn a_server_killed_during_a_run_and_restarted_leaves_no_gap_and_no_double_
     assert!(killed_mid_run > 0, "no kill landed in the middle of a run");
 
     // After the last restart a run issues the rest, and one more finds nothing left.
-    let node = Node::start(&url);
+    let node = Node::start(env!("CARGO_BIN_EXE_node"), &url, SECRET);
     let rest = run(&client, &node, &token).await.unwrap_or_else(|e| panic!("{e}"));
     let rest = rest.unwrap_or_else(|| panic!("the last run got no answer"));
     assert!(rest.get("errors").is_none(), "{rest:#}");

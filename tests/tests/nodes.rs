@@ -6,49 +6,14 @@
 use konsortium_api::auth::{principal, Keys, Role};
 use konsortium_projections::{rebuild, views, Projector};
 use konsortium_tests::ledger::view_rows;
+use konsortium_tests::process::Node;
 use konsortium_tests::workload::org_number;
 use konsortium_tests::{test_options, TestDb};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "a-secret-shared-by-every-node-of-this-test-0123456789";
-
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Node {
-    fn start(url: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_node"))
-            .env("DATABASE_URL", url)
-            .env("KONSORTIUM_JWT_SECRET", SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start a node: {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("{e}"));
-        let addr = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("unexpected: {line:?}"));
-        Node { base: format!("http://{addr}"), child }
-    }
-
-    fn kill(&mut self) {
-        // SIGKILL: the process gets no chance to release its lock or finish a batch.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 async fn runs_projections(client: &reqwest::Client, node: &Node) -> bool {
     let health: Value = match client.get(format!("{}/healthz", node.base)).send().await {
@@ -120,7 +85,8 @@ async fn three_nodes_share_one_database_and_survive_losing_the_one_that_projects
     let token = keys.mint(&staff, Duration::from_secs(3_600)).unwrap_or_else(|e| panic!("{e}"));
     let client = reqwest::Client::new();
 
-    let mut nodes = vec![Node::start(&url), Node::start(&url), Node::start(&url)];
+    let start = || Node::start(env!("CARGO_BIN_EXE_node"), &url, SECRET);
+    let mut nodes = vec![start(), start(), start()];
     let first = active(&client, &nodes.iter().collect::<Vec<_>>()).await;
     let mut n = 0;
     for round in 0..3 {

@@ -7,7 +7,9 @@ use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
 use crate::on_tx;
-use crate::projection::{table_sql, upsert_rows_sql, upsert_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
+use crate::projection::{
+    docs_of, table_sql, upsert_rows_sql, upsert_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT,
+};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use konsortium_domain::split::{Allocation, SplitEvent, SubContractSplit};
@@ -133,21 +135,10 @@ impl Projection for SplitProjection {
                 order.push(event.aggregate_id.as_str());
             }
         }
-        for ids in order.chunks(ROWS_PER_STATEMENT) {
-            let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-            let select = format!("SELECT id, doc FROM {splits} WHERE id IN ({})", placeholders.join(", "));
-            let rows: Vec<(String, String)> = on_tx!(tx, conn => {
-                let mut query = sqlx::query_as(&select);
-                for id in ids {
-                    query = query.bind(*id);
-                }
-                query.fetch_all(conn).await
-            })?;
-            for (id, doc) in rows {
-                if let Some(fold) = folds.get_mut(id.as_str()) {
-                    fold.start = serde_json::from_str(&doc)?;
-                    fold.now = fold.start.clone();
-                }
+        for (id, doc) in docs_of(tx, &splits, "id", &order).await? {
+            if let Some(fold) = folds.get_mut(id.as_str()) {
+                fold.start = serde_json::from_str(&doc)?;
+                fold.now = fold.start.clone();
             }
         }
         for event in &ours {
