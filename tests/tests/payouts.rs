@@ -80,6 +80,18 @@ fn account_total(vouchers: &[Voucher], account: u32) -> i64 {
     vouchers.iter().flat_map(|(_, t)| t.iter()).filter(|(a, _)| *a == account).map(|(_, o)| o).sum()
 }
 
+/// Fyndet and Cykelköket each with an approved November on Östersund's agreement, invoiced.
+async fn two_members_invoiced_for_november(server: &TestApp) -> (String, String) {
+    tour::consortium(server).await;
+    let fyndet = tour::fyndet(server).await;
+    let other = tour::member(server, "Cykelköket Östersund", "556002-1361", "ASF", "45").await;
+    let agreement = tour::agreement(server, tour::ostersund_input()).await;
+    tour::approved_november(server, &agreement, &fyndet, "p-anna-7f3a").await;
+    tour::approved_november(server, &agreement, &other, "p-bo-19c2").await;
+    tour::issue_invoices(server, "2024-11", None).await;
+    (fyndet, other)
+}
+
 async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_credit_note_is_carried_to_the_next(
     test: TestDb,
 ) {
@@ -202,13 +214,7 @@ both_stores!(a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_
 
 async fn a_member_reads_its_own_statements_a_buyer_none_and_the_sie_file_needs_staff(test: TestDb) {
     let server = TestApp::spawn(test.db.clone()).await;
-    tour::consortium(&server).await;
-    let fyndet = tour::fyndet(&server).await;
-    let other = tour::member(&server, "Cykelköket Östersund", "556002-1361", "ASF", "45").await;
-    let agreement = tour::agreement(&server, tour::ostersund_input()).await;
-    tour::approved_november(&server, &agreement, &fyndet, "p-anna-7f3a").await;
-    tour::approved_november(&server, &agreement, &other, "p-bo-19c2").await;
-    tour::issue_invoices(&server, "2024-11", None).await;
+    let (fyndet, other) = two_members_invoiced_for_november(&server).await;
     assert_eq!(statements(&issue_statements(&server, "2024-11").await).len(), 2);
 
     let member_token = server.token(Role::Member, Some(&fyndet), None);
@@ -363,13 +369,7 @@ both_stores!(the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconc
 
 async fn eight_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers(test: TestDb) {
     let server = TestApp::spawn(test.db.clone()).await;
-    tour::consortium(&server).await;
-    let fyndet = tour::fyndet(&server).await;
-    let other = tour::member(&server, "Cykelköket Östersund", "556002-1361", "ASF", "45").await;
-    let agreement = tour::agreement(&server, tour::ostersund_input()).await;
-    tour::approved_november(&server, &agreement, &fyndet, "p-anna-7f3a").await;
-    tour::approved_november(&server, &agreement, &other, "p-bo-19c2").await;
-    tour::issue_invoices(&server, "2024-11", None).await;
+    two_members_invoiced_for_november(&server).await;
 
     let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
     let mut runs = tokio::task::JoinSet::new();

@@ -130,7 +130,14 @@ pub async fn record_consent(
     purpose: ConsentPurpose,
     from: Date,
 ) -> Result<Participant, AppError> {
-    consent(app, actor, participant_id, "record_consent", ParticipantCommand::RecordConsent { purpose, from }).await
+    decide_on_participant(
+        app,
+        actor,
+        participant_id,
+        "record_consent",
+        ParticipantCommand::RecordConsent { purpose, from },
+    )
+    .await
 }
 
 /// The person withdraws a consent; it no longer holds from `from`.
@@ -141,7 +148,14 @@ pub async fn withdraw_consent(
     purpose: ConsentPurpose,
     from: Date,
 ) -> Result<Participant, AppError> {
-    consent(app, actor, participant_id, "withdraw_consent", ParticipantCommand::WithdrawConsent { purpose, from }).await
+    decide_on_participant(
+        app,
+        actor,
+        participant_id,
+        "withdraw_consent",
+        ParticipantCommand::WithdrawConsent { purpose, from },
+    )
+    .await
 }
 
 /// Where the person was on a day after leaving a place: outcomes show the share in work or
@@ -154,10 +168,18 @@ pub async fn record_follow_up(
     on: Date,
     status: FollowUpStatus,
 ) -> Result<Participant, AppError> {
-    consent(app, actor, participant_id, "record_follow_up", ParticipantCommand::RecordFollowUp { on, status }).await
+    decide_on_participant(
+        app,
+        actor,
+        participant_id,
+        "record_follow_up",
+        ParticipantCommand::RecordFollowUp { on, status },
+    )
+    .await
 }
 
-async fn consent(
+/// Decides a command on an existing participant the caller may act for, once per idempotency key.
+async fn decide_on_participant(
     app: &App,
     actor: &Actor,
     participant_id: &str,
