@@ -367,13 +367,14 @@ async fn the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconciles
 }
 both_stores!(the_demo_month_statement_for_fyndet_on_ostersund_adds_up_and_reconciles);
 
-async fn eight_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers(test: TestDb) {
+async fn sixteen_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers(test: TestDb) {
     let server = TestApp::spawn(test.db.clone()).await;
     two_members_invoiced_for_november(&server).await;
 
-    let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    const RUNS: usize = 16;
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(RUNS));
     let mut runs = tokio::task::JoinSet::new();
-    for _ in 0..8 {
+    for _ in 0..RUNS {
         let (client, url, token, start) =
             (server.client().clone(), format!("{}/graphql", server.base), server.staff.clone(), start.clone());
         runs.spawn(async move {
@@ -396,4 +397,4 @@ async fn eight_concurrent_statement_runs_pay_each_member_once_with_gap_free_numb
     server.stop().await;
     test.remove().await;
 }
-both_stores!(eight_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers);
+both_stores!(sixteen_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers);
