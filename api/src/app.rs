@@ -3,7 +3,7 @@
 //! show it so the caller reads its own write.
 
 use crate::auth::{Keys, Principal, Role, Scope};
-use crate::error::AppError;
+use crate::error::{code, AppError};
 use crate::idempotency;
 use crate::store::{append, AggregateStore, AppendError, Pending};
 use crate::vault::Vault;
@@ -94,10 +94,14 @@ impl Attempt<'_> {
     pub async fn replay<T: DeserializeOwned>(&self) -> Result<Option<T>, AppError> {
         let Some(key) = &self.actor.idempotency_key else { return Ok(None) };
         let Some(stored) = idempotency::find(self.app.db(), &self.actor.subject, key).await? else { return Ok(None) };
+        // A rule, not a lost race: deciding again cannot change the answer, so it is not retried
+        // (a run retried 200 times slept past the request timeout before answering).
         if stored.fingerprint != self.fingerprint {
-            return Err(AppError::Conflict(
-                "this idempotency key was used for another request; use a new key for a new request".into(),
-            ));
+            return Err(AppError::Rule {
+                code: code::CONFLICT,
+                rule: "IdempotencyKeyReused".into(),
+                message: "this idempotency key was used for another request; use a new key for a new request".into(),
+            });
         }
         serde_json::from_str(&stored.answer).map(Some).map_err(|e| AppError::Internal(Box::new(e)))
     }

@@ -11,7 +11,7 @@ use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{self, AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -195,13 +195,22 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 /// An oversized body is refused by tower-http when its `Content-Length` says so, and by axum's body
 /// extractor once a streamed body passes the limit; neither reads it whole, and both answer in plain
 /// text. This gives their 413 the GraphQL-shaped body every other refusal has.
+///
+/// The refusal also closes the connection: the rest of the body was never read, and a client that
+/// sent the next request on the same connection found it closed under it (found by the fuzz suite).
 async fn typed_payload_too_large(State(limit): State<usize>, response: Response) -> Response {
-    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json(response.headers()) {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return response;
     }
-    tracing::debug!(limit, "refused a request body over the limit");
-    let message = format!("the request body is larger than the {limit} bytes this server accepts");
-    error_response(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE, &message)
+    let mut response = if is_json(response.headers()) {
+        response
+    } else {
+        tracing::debug!(limit, "refused a request body over the limit");
+        let message = format!("the request body is larger than the {limit} bytes this server accepts");
+        error_response(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE, &message)
+    };
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// A GraphQL-shaped error body, so a client can always read `errors[0].extensions.code`, even when
