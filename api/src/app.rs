@@ -22,8 +22,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -86,13 +87,22 @@ pub struct Attempt<'a> {
     app: &'a App,
     actor: &'a Actor,
     fingerprint: String,
+    /// Held from the first look at the key until the use case ends.
+    turn: tokio::sync::OnceCell<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Attempt<'_> {
     /// The first answer, when the caller's key was used before with the same input; `CONFLICT` when
     /// it was used with other input.
+    ///
+    /// Requests with the same caller and key take turns on this server: a retry arriving while the
+    /// first is still running waits for its answer instead of running too. A month-end run commits
+    /// many appends before it stores its answer, so without turns fifteen of sixteen simultaneous
+    /// retries were told `CONFLICT` (found by the concurrency suite). Retries sent to different
+    /// servers still meet only at the key's row: the loser of a run gets `CONFLICT`, "try again".
     pub async fn replay<T: DeserializeOwned>(&self) -> Result<Option<T>, AppError> {
         let Some(key) = &self.actor.idempotency_key else { return Ok(None) };
+        self.turn.get_or_init(|| self.app.turn(&self.actor.subject, key)).await;
         let Some(stored) = idempotency::find(self.app.db(), &self.actor.subject, key).await? else { return Ok(None) };
         // A rule, not a lost race: deciding again cannot change the answer, so it is not retried
         // (a run retried 200 times slept past the request timeout before answering).
@@ -156,6 +166,8 @@ struct Inner {
     /// Seconds added to the clock when events are stamped `recorded_at`; zero except in tests that
     /// need events recorded on different days (see [`App::shift_recording_clock`]).
     recording_offset: std::sync::atomic::AtomicI64,
+    /// One turn per caller and idempotency key in flight (see [`Attempt::replay`]).
+    turns: std::sync::Mutex<HashMap<(String, String), Weak<tokio::sync::Mutex<()>>>>,
 }
 
 impl App {
@@ -197,6 +209,7 @@ impl App {
                 keys,
                 vault,
                 recording_offset: std::sync::atomic::AtomicI64::new(0),
+                turns: Default::default(),
             }),
         })
     }
@@ -307,7 +320,25 @@ impl App {
     /// request under the same idempotency key.
     pub fn attempt<'a>(&'a self, actor: &'a Actor, use_case: &str, input: &impl std::fmt::Debug) -> Attempt<'a> {
         let digest = Sha256::digest(format!("{use_case}:{input:?}").as_bytes());
-        Attempt { app: self, actor, fingerprint: hex::encode(digest) }
+        Attempt { app: self, actor, fingerprint: hex::encode(digest), turn: Default::default() }
+    }
+
+    /// Waits for the turn of a caller's idempotency key; the turn passes on when the guard drops.
+    async fn turn(&self, subject: &str, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut turns = self.inner.turns.lock().unwrap_or_else(PoisonError::into_inner);
+            turns.retain(|_, turn| turn.strong_count() > 0);
+            let turn = turns.entry((subject.to_string(), key.to_string())).or_default();
+            match turn.upgrade() {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    *turn = Arc::downgrade(&lock);
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
     }
 
     /// Stores what one or more aggregates decided, all or nothing, with the idempotency record if

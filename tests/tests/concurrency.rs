@@ -15,6 +15,7 @@
 //! | a member's month paid out once, gap-free numbers | `MemberPayouts`, statement series | `payouts.rs`: `sixteen_concurrent_statement_runs_pay_each_member_once_with_gap_free_numbers` |
 //! | idempotent retries: one set of events, one answer | `idempotency_keys` row, same transaction | `sixteen_retries_with_one_idempotency_key_store_one_set_of_events` |
 //! | the same key with another body is refused | `idempotency_keys` row | `one_key_sent_with_two_bodies_at_once_answers_one_and_refuses_the_other` |
+//! | a keyed month-end run retried at once answers once, alike | the key's turn on the server, then its row | `sixteen_month_end_runs_with_one_key_answer_alike` |
 //! | an erased participant is never put on a place | `Participant` | `fills_racing_an_erasure_never_fill_after_it` |
 
 use konsortium_tests::tour::{self, ostersund_input};
@@ -402,3 +403,29 @@ async fn fills_racing_an_erasure_never_fill_after_it(db: TestDb) {
     stop(server, db).await;
 }
 both_stores!(fills_racing_an_erasure_never_fill_after_it);
+
+async fn sixteen_month_end_runs_with_one_key_answer_alike(db: TestDb) {
+    let server = Arc::new(TestApp::spawn(db.db.clone()).await);
+    tour::consortium(&server).await;
+    let fyndet = tour::fyndet(&server).await;
+    let ostersund = tour::agreement(&server, ostersund_input()).await;
+    let krokom = tour::agreement(&server, tour::krokom_input()).await;
+    tour::approved_november(&server, &ostersund, &fyndet, "p-anna").await;
+    tour::approved_november(&server, &krokom, &fyndet, "p-bo").await;
+    let bodies = race(&server, |server, _| async move {
+        server
+            .graphql(
+                "mutation { issueInvoices(month: \"2024-11\", idempotencyKey: \"month-end-2024-11\") { number } }",
+                json!({}),
+            )
+            .await
+    })
+    .await;
+    assert_eq!(succeeded(&bodies), CLIENTS, "{bodies:#?}");
+    assert!(bodies.iter().all(|b| b == &bodies[0]), "every retry gets the first answer: {bodies:#?}");
+    let all = server.ok("{ invoices { totalCount } }", json!({})).await;
+    assert_eq!(all["invoices"]["totalCount"], 2, "{all:#}");
+    assert_eq!(bodies[0]["data"]["issueInvoices"].as_array().map(Vec::len), Some(2), "the answer names both invoices");
+    stop(server, db).await;
+}
+both_stores!(sixteen_month_end_runs_with_one_key_answer_alike);
