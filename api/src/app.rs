@@ -28,6 +28,9 @@ use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
+/// The turn of one caller's idempotency key, alive while a request holds or awaits it.
+type Turn = Weak<tokio::sync::Mutex<()>>;
+
 /// How long a mutation waits for the views to show its events before answering anyway.
 const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -167,7 +170,7 @@ struct Inner {
     /// need events recorded on different days (see [`App::shift_recording_clock`]).
     recording_offset: std::sync::atomic::AtomicI64,
     /// One turn per caller and idempotency key in flight (see [`Attempt::replay`]).
-    turns: std::sync::Mutex<HashMap<(String, String), Weak<tokio::sync::Mutex<()>>>>,
+    turns: std::sync::Mutex<HashMap<(String, String), Turn>>,
 }
 
 impl App {
