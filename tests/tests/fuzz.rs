@@ -5,6 +5,8 @@
 //! - every request gets an HTTP answer with a JSON body (no dropped connection),
 //! - no answer carries the code `INTERNAL` and the server's log has no panic,
 //! - a refused mutation stores no event (the log is counted before and after each one),
+//! - a mutation that succeeded with an idempotency key, sent again, gets the same answer and stores
+//!   nothing,
 //! - the server's memory (VmRSS) stays within a bound of what it held before the cases.
 //!
 //! The schema is read with async-graphql's own parser, so a new field is fuzzed the day it is added.
@@ -16,7 +18,7 @@
 use async_graphql_parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
 use konsortium_api::auth::{principal, Keys, Role};
 use konsortium_tests::process::Node;
-use konsortium_tests::{both_stores, error_code, error_rule, event_count, tour, TestApp, TestDb};
+use konsortium_tests::{both_stores, error_code, error_field, error_rule, event_count, tour, TestApp, TestDb};
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -489,6 +491,16 @@ fn literal(value: &Value, ty: &Type, schema: &Schema) -> String {
 }
 
 impl Case {
+    /// Whether this is a call that sends an idempotency key.
+    fn keyed(&self) -> bool {
+        match self {
+            Case::Call { args, .. } => args
+                .iter()
+                .any(|(name, _, value)| name == "idempotencyKey" && value.as_ref().is_some_and(|v| !v.is_null())),
+            Case::Broken { .. } => false,
+        }
+    }
+
     fn body(&self, schema: &Schema) -> (String, &'static str) {
         match self {
             Case::Broken { body, content_type } => (body.clone(), content_type),
@@ -672,7 +684,7 @@ async fn generated_calls_never_answer_internal_panic_or_store_a_refused_call(db:
 
     let rss_before = rss_kb(node.pid());
     let mut breaches: Vec<String> = Vec::new();
-    let (mut refusals, mut answered) = (0usize, 0usize);
+    let (mut refusals, mut answered, mut retried) = (0usize, 0usize, 0usize);
     let mut codes: std::collections::BTreeMap<String, usize> = Default::default();
     let mut previous = String::new();
     for n in 0..cases {
@@ -725,6 +737,21 @@ async fn generated_calls_never_answer_internal_panic_or_store_a_refused_call(db:
                                 answer.body.to_string()
                             ));
                         }
+                    } else if case.keyed() && answer.body.get("errors").is_none() {
+                        // A retry with the key gets the first answer and stores nothing.
+                        let stored = event_count(&db.db).await;
+                        match send(&http, &node.base, token, body.clone(), content_type).await {
+                            Ok(again) if again.body == answer.body && event_count(&db.db).await == stored => {
+                                retried += 1
+                            }
+                            Ok(again) => breaches.push(format!(
+                                "a retry with the key answered {:.600} after {:.600} (events {stored} → {})\n  {shown}",
+                                again.body.to_string(),
+                                answer.body.to_string(),
+                                event_count(&db.db).await
+                            )),
+                            Err(breach) => breaches.push(format!("{breach}\n  the retry of {shown}")),
+                        }
                     }
                 }
             }
@@ -737,7 +764,7 @@ async fn generated_calls_never_answer_internal_panic_or_store_a_refused_call(db:
     if let Some(line) = log_text.lines().find(|l| l.contains("panicked")) {
         breaches.push(format!("the server panicked: {line}"));
     }
-    tracing::info!(cases, answered, refusals, rss_before, rss_after, ?codes, "fuzzed");
+    tracing::info!(cases, answered, refusals, retried, rss_before, rss_after, ?codes, "fuzzed");
     assert!(breaches.is_empty(), "{} breaches over {cases} cases:\n{}", breaches.len(), breaches.join("\n\n"));
     assert!(refusals > cases as usize / 10, "too few refusals ({refusals}) for hostile input: the generator is off");
     assert!(
@@ -799,3 +826,23 @@ async fn the_request_after_an_oversized_body_is_answered(db: TestDb) {
     db.remove().await;
 }
 both_stores!(the_request_after_an_oversized_body_is_answered);
+
+/// Found as `setPayoutTiming(idempotencyKey: "")` storing an event again on its retry: a blank key
+/// was read as no key at all.
+async fn a_blank_idempotency_key_is_refused_not_ignored(db: TestDb) {
+    let server = TestApp::spawn(db.db.clone()).await;
+    let events = event_count(&db.db).await;
+    for key in ["", " ", "\t"] {
+        let body = server
+            .graphql(
+                "mutation($k: String) { setPayoutTiming(idempotencyKey: $k, timing: WHEN_PAID) { timing } }",
+                json!({ "k": key }),
+            )
+            .await;
+        assert_eq!((error_code(&body), error_field(&body)), ("VALIDATION", "idempotencyKey"), "{key:?}: {body:#}");
+    }
+    assert_eq!(event_count(&db.db).await, events);
+    server.stop().await;
+    db.remove().await;
+}
+both_stores!(a_blank_idempotency_key_is_refused_not_ignored);
