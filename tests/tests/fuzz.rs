@@ -12,7 +12,7 @@
 //! The schema is read with async-graphql's own parser, so a new field is fuzzed the day it is added.
 //! Cases are drawn from proptest strategies but not shrunk: each case changes the server's state, so
 //! a shrunk case would not replay the same; a failure prints the case and the seed instead, and
-//! `KONSORTIUM_FUZZ_SEED=N` draws the same cases again. `KONSORTIUM_FUZZ_CASES=N` (default 300 per
+//! `KONSORTIUM_FUZZ_SEED=N` draws the same cases again. `KONSORTIUM_FUZZ_CASES=N` (default 1 000 per
 //! store) sets the number of cases: the long form runs thousands.
 
 use async_graphql_parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 const SECRET: &str = "fuzz-secret-fuzz-secret-fuzz-secret-0123";
-const DEFAULT_CASES: usize = 300;
+const DEFAULT_CASES: usize = 1_000;
 /// How much the server may grow over the cases: far above what caching the views can take, far
 /// below what keeping every 10 kB request would.
 const RSS_GROWTH_BOUND_KB: u64 = 256 * 1024;
