@@ -287,8 +287,14 @@ async fn national_template(args: &Args, template: &str) -> Result<String, Error>
         .fetch_optional(pool)
         .await)?;
     if exists.is_none() {
-        on_db!(&admin, pool => sqlx::query(&format!("CREATE DATABASE {template}")).execute(pool).await.map(|_| ()))?;
-        let db = Db::connect(Some(&server_url(&args.postgres, template))).await?;
+        // Built under another name and renamed when complete, so an interrupted run leaves no
+        // half-made template behind to be copied.
+        let building = format!("{template}_building");
+        let create = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE); CREATE DATABASE {building}");
+        for sql in create.split("; ") {
+            on_db!(&admin, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))?;
+        }
+        let db = Db::connect(Some(&server_url(&args.postgres, &building))).await?;
         db.migrate().await?;
         let started = Instant::now();
         let written = generate_national(&db).await?;
@@ -296,6 +302,8 @@ async fn national_template(args: &Args, template: &str) -> Result<String, Error>
         app.projector().catch_up().await?;
         drop(app);
         db.close().await;
+        let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+        on_db!(&admin, pool => sqlx::query(&rename).execute(pool).await.map(|_| ()))?;
         println!(
             "national data set: {written} events written into the template {template} in {:.1} s",
             started.elapsed().as_secs_f64()
