@@ -17,6 +17,7 @@ use konsortium_domain::payout::{MemberPayouts, PayoutPolicy};
 use konsortium_domain::place::TrainingPlace;
 use konsortium_domain::reimbursement::MonthlyReimbursement;
 use konsortium_domain::split::SubContractSplit;
+use konsortium_projections::event_log::Checkpoint;
 use konsortium_projections::{views, Db, Projector, ProjectorOptions};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -132,6 +133,40 @@ impl Attempt<'_> {
         };
         self.app.commit_keyed(changes, self.actor, key.as_ref()).await?;
         Ok(answer)
+    }
+
+    /// [`commit`](Self::commit) without waiting for the views: a run that commits many times waits
+    /// once, for everything it wrote, while the projector works on the earlier commits meanwhile.
+    pub async fn commit_unwaited<T: Serialize>(
+        &self,
+        changes: &[Pending],
+        answer: T,
+    ) -> Result<(T, Written), AppError> {
+        if self.actor.idempotency_key.is_some() {
+            // The stored answer must not be visible before the views it describes: wait as usual.
+            let answer = self.commit(changes, answer).await?;
+            return Ok((answer, Written::default()));
+        }
+        let written = self.app.store_keyed(changes, self.actor, None).await?;
+        Ok((answer, written))
+    }
+}
+
+/// What commits stored, for one wait for the views after several of them.
+#[derive(Debug, Default, Clone)]
+pub struct Written {
+    head: Option<Checkpoint>,
+    types: Vec<&'static str>,
+}
+
+impl Written {
+    /// Everything `self` and `other` wrote.
+    pub fn and(mut self, other: Written) -> Written {
+        self.head = self.head.max(other.head);
+        self.types.extend(other.types);
+        self.types.sort_unstable();
+        self.types.dedup();
+        self
     }
 }
 
@@ -353,10 +388,22 @@ impl App {
         actor: &Actor,
         key: Option<&idempotency::Record>,
     ) -> Result<(), AppError> {
+        let written = self.store_keyed(changes, actor, key).await?;
+        self.wait_for_views(&written).await;
+        Ok(())
+    }
+
+    /// [`commit_keyed`](Self::commit_keyed) without the wait: the caller waits once for many.
+    async fn store_keyed(
+        &self,
+        changes: &[Pending],
+        actor: &Actor,
+        key: Option<&idempotency::Record>,
+    ) -> Result<Written, AppError> {
         let head = append(&self.inner.db, changes, &actor.metadata(self.recording_time()), key).await.map_err(
             |err| match err {
-                AppendError::Conflict { aggregate_type, aggregate_id } => {
-                    tracing::debug!(aggregate_type, aggregate_id, "optimistic lock lost");
+                AppendError::Conflict { aggregates } => {
+                    tracing::debug!(aggregates, "optimistic lock lost");
                     AppError::Conflict(
                         "someone else changed this record at the same moment; nothing was saved, please try again"
                             .into(),
@@ -369,16 +416,21 @@ impl App {
                 AppendError::Serialise(err) => AppError::Internal(Box::new(err)),
             },
         )?;
-        if let Some(head) = head {
-            let mut written: Vec<&str> =
-                changes.iter().filter(|c| !c.is_empty()).map(Pending::aggregate_type).collect();
-            written.sort_unstable();
-            written.dedup();
-            if !self.inner.projector.wait_for(head, &written, READ_YOUR_WRITES_TIMEOUT).await {
+        let mut types: Vec<&'static str> =
+            changes.iter().filter(|c| !c.is_empty()).map(Pending::aggregate_type).collect();
+        types.sort_unstable();
+        types.dedup();
+        Ok(Written { head, types })
+    }
+
+    /// Waits until the views that read what was written include it (or the read-your-writes timeout
+    /// passes: then the caller answers anyway, and says so in the log).
+    pub async fn wait_for_views(&self, written: &Written) {
+        if let Some(head) = written.head {
+            if !self.inner.projector.wait_for(head, &written.types, READ_YOUR_WRITES_TIMEOUT).await {
                 tracing::warn!(?head, "views lag behind a command; answering before they caught up");
             }
         }
-        Ok(())
     }
 
     /// Runs a use case's load–decide–commit step again when it lost an optimistic lock, so a

@@ -72,8 +72,8 @@ impl std::fmt::Debug for KeyChange {
 /// Why an append stored nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
-    #[error("another command changed {aggregate_type} {aggregate_id} at the same moment")]
-    Conflict { aggregate_type: &'static str, aggregate_id: String },
+    #[error("another command changed one of {aggregates} at the same moment")]
+    Conflict { aggregates: String },
     #[error("another request with the same idempotency key committed first")]
     KeyTaken,
     #[error(transparent)]
@@ -239,20 +239,23 @@ pub async fn append(
     // The events are this transaction's first write: the projector's horizon relies on a writer taking
     // the lock on `events` in the same statement that gives it its transaction id.
     let mut tx = db.begin().await?;
+    let mut rows = Vec::new();
     for change in changes {
         for (offset, (event_type, event_version, payload)) in change.events.iter().enumerate() {
             let sequence = i64::try_from(change.after_sequence + offset + 1).unwrap_or(i64::MAX);
-            let payload = serde_json::to_string(payload)?;
-            let inserted = insert(&mut tx, change, sequence, event_type, event_version, &payload, &metadata).await;
-            if let Err(err) = inserted {
-                return Err(match err.as_database_error().is_some_and(|e| e.is_unique_violation()) {
-                    true => AppendError::Conflict {
-                        aggregate_type: change.aggregate_type,
-                        aggregate_id: change.aggregate_id.clone(),
-                    },
-                    false => AppendError::Db(DbError::Sql(err)),
-                });
+            rows.push(Row { change, sequence, event_type, event_version, payload: serde_json::to_string(payload)? });
+        }
+    }
+    // A few multi-row statements instead of one round trip per event: a month-end invoice carries
+    // hundreds of months' events. The positions they return are what a caller waits for.
+    let mut head = None;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        match insert(&mut tx, chunk, &metadata).await {
+            Ok(written) => head = head.max(written),
+            Err(err) if err.as_database_error().is_some_and(|e| e.is_unique_violation()) => {
+                return Err(AppendError::Conflict { aggregates: describe(changes) });
             }
+            Err(err) => return Err(AppendError::Db(DbError::Sql(err))),
         }
     }
     for change in changes {
@@ -271,44 +274,87 @@ pub async fn append(
             });
         }
     }
-    let mut head = None;
-    for change in changes.iter().filter(|c| !c.events.is_empty()) {
-        head = head.max(event_log::head_of(&mut tx, change.aggregate_type, &change.aggregate_id).await?);
-    }
     tx.commit().await?;
     Ok(head)
 }
 
-async fn insert(
-    tx: &mut Tx,
-    change: &Pending,
+/// Rows per `INSERT` statement: 7 parameters each keeps a statement well under SQLite's 32 766.
+const ROWS_PER_INSERT: usize = 500;
+
+/// One event row to insert.
+struct Row<'a> {
+    change: &'a Pending,
     sequence: i64,
-    event_type: &str,
-    event_version: &str,
-    payload: &str,
-    metadata: &str,
-) -> Result<(), sqlx::Error> {
-    // PostgreSQL stores payload and metadata as json; SQLite as text.
-    let sql = match tx {
-        Tx::Postgres(_) => {
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6::json, $7::json)"
-        }
-        Tx::Sqlite(_) => {
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        }
+    event_type: &'a str,
+    event_version: &'a str,
+    payload: String,
+}
+
+/// The aggregates of a failed append, for the log: a multi-row insert does not say which one lost.
+fn describe(changes: &[Pending]) -> String {
+    let mut named: Vec<String> = changes
+        .iter()
+        .filter(|c| !c.events.is_empty())
+        .take(3)
+        .map(|c| format!("{} {}", c.aggregate_type, c.aggregate_id))
+        .collect();
+    let more = changes.iter().filter(|c| !c.events.is_empty()).count().saturating_sub(named.len());
+    if more > 0 {
+        named.push(format!("{more} more"));
+    }
+    named.join(", ")
+}
+
+/// Inserts `rows` in one statement; returns the newest position written.
+async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<Checkpoint>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    // PostgreSQL stores payload and metadata as json; SQLite as text. SQLite stamps positions in a
+    // trigger after the insert, which `RETURNING` does not see; its writers take turns, so the
+    // newest position once the rows are in is this transaction's.
+    let (casts, returning) = match tx {
+        Tx::Postgres(_) => (("::json", "::json"), " RETURNING transaction_id::text::bigint, position"),
+        Tx::Sqlite(_) => (("", ""), ""),
     };
-    on_tx!(tx, conn => sqlx::query(sql)
-        .bind(change.aggregate_type)
-        .bind(&change.aggregate_id)
-        .bind(sequence)
-        .bind(event_type)
-        .bind(event_version)
-        .bind(payload)
-        .bind(metadata)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
-    Ok(())
+    let values: Vec<String> = (0..rows.len())
+        .map(|row| {
+            let n = row * 7;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}{}, ${}{})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                casts.0,
+                n + 7,
+                casts.1
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES {}{returning}",
+        values.join(", ")
+    );
+    let mut written: Vec<(i64, i64)> = on_tx!(tx, conn => {
+        let mut query = sqlx::query_as(&sql);
+        for row in rows {
+            query = query
+                .bind(row.change.aggregate_type)
+                .bind(&row.change.aggregate_id)
+                .bind(row.sequence)
+                .bind(row.event_type)
+                .bind(row.event_version)
+                .bind(&row.payload)
+                .bind(metadata);
+        }
+        query.fetch_all(conn).await
+    })?;
+    if let Tx::Sqlite(conn) = tx {
+        written = sqlx::query_as("SELECT 0, max(position) FROM events").fetch_all(&mut **conn).await?;
+    }
+    Ok(written.into_iter().map(|(transaction_id, position)| Checkpoint { transaction_id, position }).max())
 }

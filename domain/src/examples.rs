@@ -1,7 +1,9 @@
 //! The agreements and members the source reports describe, with their real numbers. Tests, the demo
 //! data and the README's API tour all start from these, so a figure is written down only once.
 
-use crate::agreement::{AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, RateCard, VatCategory};
+use crate::agreement::{
+    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, PostalAddress, RateCard, VatCategory,
+};
 use crate::calendar::DateRange;
 use crate::member::MemberCategory;
 use crate::money::{Ore, Percent};
@@ -30,6 +32,11 @@ pub fn ostersund_work_training() -> AgreementTerms {
             name: "Östersunds kommun".into(),
             org_number: org("212000-2411"),
             reference: "AME-ARBETSTRANING".into(),
+            address: Some(PostalAddress {
+                street: "Rådhusgatan 42".into(),
+                postal_code: "831 82".into(),
+                city: "Östersund".into(),
+            }),
         },
         kind: AgreementKind::TrainingPlaces,
         period: DateRange { start: date!(2024 - 09 - 01), end: Some(date!(2027 - 08 - 31)) },
@@ -57,7 +64,12 @@ pub fn krokom_reserved() -> AgreementTerms {
     AgreementTerms {
         title: "Reserverat kontrakt arbetsträning".into(),
         contract_reference: "KK-2020-15".into(),
-        buyer: Buyer { name: "Krokoms kommun".into(), org_number: org("212000-2429"), reference: "SOC-FRISTAD".into() },
+        buyer: Buyer {
+            name: "Krokoms kommun".into(),
+            org_number: org("212000-2429"),
+            reference: "SOC-FRISTAD".into(),
+            address: None,
+        },
         kind: AgreementKind::TrainingPlaces,
         period: DateRange { start: date!(2020 - 01 - 01), end: Some(date!(2034 - 12 - 31)) },
         contracted_places: 8,
@@ -88,6 +100,7 @@ pub fn nordanstig_work_training() -> AgreementTerms {
             name: "Nordanstigs kommun".into(),
             org_number: org("212000-2437"),
             reference: "AMU-NORDANSTIG".into(),
+            address: None,
         },
         kind: AgreementKind::TrainingPlaces,
         period: DateRange { start: date!(2025 - 01 - 01), end: Some(date!(2027 - 12 - 31)) },
@@ -115,7 +128,14 @@ pub fn fruit_baskets() -> AgreementTerms {
         title: "Fruktkorgar till stadens arbetsplatser".into(),
         contract_reference: "GBG-FRUKT-2025".into(),
         buyer: Buyer {
-            name: "Göteborgs Stad".into(), org_number: org("212000-1355"), reference: "INKOP-FRUKT".into()
+            name: "Göteborgs Stad".into(),
+            org_number: org("212000-1355"),
+            reference: "INKOP-FRUKT".into(),
+            address: Some(PostalAddress {
+                street: "Gustaf Adolfs torg 4 A".into(),
+                postal_code: "411 10".into(),
+                city: "Göteborg".into(),
+            }),
         },
         kind: AgreementKind::GoodsAndServices,
         period: DateRange { start: date!(2025 - 01 - 01), end: Some(date!(2027 - 12 - 31)) },

@@ -132,7 +132,12 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
         let terms = AgreementTerms {
             title: format!("Arbetsträning {b}"),
             contract_reference: format!("RA-{b}"),
-            buyer: Buyer { name: format!("Kommun {b}"), org_number: buyer_org(b), reference: format!("REF-{b}") },
+            buyer: Buyer {
+                name: format!("Kommun {b}"),
+                org_number: buyer_org(b),
+                reference: format!("REF-{b}"),
+                address: None,
+            },
             kind: AgreementKind::TrainingPlaces,
             period: DateRange { start: START, end: Some(end) },
             contracted_places: places_per_agreement,

@@ -26,7 +26,8 @@ pub async fn fyndet(server: &TestApp) -> String {
 pub fn ostersund_input() -> Value {
     json!({
         "title": "Arbetsträning", "contractReference": "RA-2024-AME-01",
-        "buyer": { "name": "Östersunds kommun", "orgNumber": "212000-2411", "reference": "AME-ARBETSTRANING" },
+        "buyer": { "name": "Östersunds kommun", "orgNumber": "212000-2411", "reference": "AME-ARBETSTRANING",
+                   "address": { "street": "Rådhusgatan 42", "postalCode": "831 82", "city": "Östersund" } },
         "kind": "TRAINING_PLACES", "startDate": "2024-09-01", "endDate": "2027-08-31", "contractedPlaces": 13,
         "reserved": true, "rates": { "asfOre": 600000, "otherAssociationOre": 400000, "employmentOre": 1200000 },
         "employmentRateMaxMonths": 6, "commissionPercent": "5", "vat": "EXEMPT", "vatExemptionReason": "Arbetsmarknadsinsats"

@@ -47,6 +47,12 @@ async fn a_place_filled_from_the_11th_is_invoiced_400_000_ore_and_the_month_is_l
     assert!(ocr.starts_with(&invoice["number"].as_str().unwrap_or_default().replace('-', "")), "{ocr}");
     let ubl = invoice["ubl"].as_str().unwrap_or_default().to_string();
     assert!(ubl.contains("<cbc:PayableAmount currencyID=\"SEK\">4000.00</cbc:PayableAmount>"));
+    // The buyer's address as the agreement gives it, where Peppol puts it (BG-8).
+    let customer = ubl.split("<cac:AccountingCustomerParty>").nth(1).unwrap_or_default();
+    assert!(
+        customer.contains("<cbc:StreetName>Rådhusgatan 42</cbc:StreetName><cbc:CityName>Östersund</cbc:CityName><cbc:PostalZone>831 82</cbc:PostalZone>"),
+        "{customer}"
+    );
     assert_valid(&[&ubl]);
 
     // The month is locked: a correction is refused, and a second run finds nothing to invoice.
@@ -182,6 +188,16 @@ async fn bad_input_is_a_typed_error_that_stores_nothing(test: TestDb) {
     assert_eq!((error_code(&bad_month), error_field(&bad_month)), ("VALIDATION", "month"));
     let not_over = tour::issue_invoices(&server, "2199-01", None).await;
     assert_eq!((error_code(&not_over), error_rule(&not_over)), ("VALIDATION", "MonthNotOver"));
+    let mut no_postal_code = tour::ostersund_input();
+    no_postal_code["contractReference"] = json!("RA-2024-AME-02");
+    no_postal_code["buyer"]["address"]["postalCode"] = json!("8318");
+    let incomplete = server
+        .graphql(
+            "mutation($a: RegisterAgreementInput!) { registerAgreement(input: $a) { id } }",
+            json!({ "a": no_postal_code }),
+        )
+        .await;
+    assert_eq!((error_code(&incomplete), error_rule(&incomplete)), ("VALIDATION", "BuyerAddressIncomplete"));
     let unknown_agreement = tour::issue_invoices(&server, "2024-11", Some("no-such-agreement")).await;
     assert_eq!(error_code(&unknown_agreement), "NOT_FOUND");
     let unknown = server

@@ -9,7 +9,7 @@
 
 use super::agreements::registered_agreement;
 use super::{access, change, today};
-use crate::app::{Actor, App};
+use crate::app::{Actor, App, Written};
 use crate::error::AppError;
 use crate::store::Pending;
 use konsortium_domain::calendar::Month;
@@ -94,14 +94,18 @@ pub async fn issue_invoices_on(
         by_agreement.entry(agreement_id).or_default().deliveries.push(deliveries_id);
     }
     // Each invoice commits on its own; the run's answer (and idempotency key) is stored at the end.
+    // The views catch up with each invoice while the next is decided; the run waits once, at its end.
     let each = actor.with_key(None);
     let mut issued = Vec::new();
+    let mut written = Written::default();
     for (agreement_id, work) in by_agreement {
         let one = || issue_one(app, &each, &seller, &agreement_id, &work, run.month, today);
-        if let Some(invoice) = app.retrying_at_most(RUN_ATTEMPTS, one).await? {
+        if let Some((invoice, stored)) = app.retrying_at_most(RUN_ATTEMPTS, one).await? {
             issued.push(invoice);
+            written = written.and(stored);
         }
     }
+    app.wait_for_views(&written).await;
     attempt.commit(&[], issued).await
 }
 
@@ -112,8 +116,8 @@ struct Work {
     deliveries: Vec<String>,
 }
 
-/// One agreement's invoice, decided on the reports, delivery months and the series as they are now;
-/// `None` when another run invoiced every month first.
+/// One agreement's invoice, decided on the reports, delivery months and the series as they are now,
+/// and what it stored (not yet waited for); `None` when another run invoiced every month first.
 async fn issue_one(
     app: &App,
     actor: &Actor,
@@ -122,7 +126,7 @@ async fn issue_one(
     work: &Work,
     until: Month,
     today: Date,
-) -> Result<Option<IssuedInvoice>, AppError> {
+) -> Result<Option<(IssuedInvoice, Written)>, AppError> {
     let report_ids = &work.reports;
     let agreement = registered_agreement(app, agreement_id).await?;
     let terms = agreement.terms.as_ref().ok_or_else(|| AppError::NotFound(format!("no agreement {agreement_id}")))?;
@@ -216,7 +220,7 @@ async fn issue_one(
         changes.push(month.decide(DeliveryCommand::MarkInvoiced { invoice_id: number.clone() }).await?);
     }
     let attempt = app.attempt(actor, "issue_invoice", &invoice_id);
-    Ok(Some(attempt.commit(&changes, (invoice_id, invoice.state)).await?))
+    Ok(Some(attempt.commit_unwaited(&changes, (invoice_id, invoice.state)).await?))
 }
 
 /// A document's id follows from the seller and its number, so a number can belong to one document only.

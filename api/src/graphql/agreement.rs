@@ -9,8 +9,8 @@ use crate::application::input::{
 use crate::error::AppError;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use konsortium_domain::agreement::{
-    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, EmploymentRequirement, FrameworkAgreement, RateCard,
-    RateChange, VatCategory,
+    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, EmploymentRequirement, FrameworkAgreement,
+    PostalAddress, RateCard, RateChange, VatCategory,
 };
 use konsortium_domain::calendar::DateRange;
 use konsortium_domain::money::Ore;
@@ -50,6 +50,30 @@ pub struct BuyerInput {
     pub org_number: String,
     /// Buyer reference (BT-10), required on every e-invoice.
     pub reference: String,
+    /// Where invoices are addressed (optional: Peppol routes them by the organisation number).
+    pub address: Option<PostalAddressInput>,
+}
+
+#[derive(InputObject)]
+pub struct PostalAddressInput {
+    pub street: String,
+    /// Five digits, e.g. "831 82".
+    pub postal_code: String,
+    pub city: String,
+}
+
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "PostalAddress")]
+pub struct PostalAddressView {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+}
+
+impl From<PostalAddress> for PostalAddressView {
+    fn from(a: PostalAddress) -> PostalAddressView {
+        PostalAddressView { street: a.street, postal_code: a.postal_code, city: a.city }
+    }
 }
 
 /// Rates in öre per full month of one filled place (6 000 kr = 600000).
@@ -218,6 +242,7 @@ pub struct BuyerView {
     pub name: String,
     pub org_number: String,
     pub reference: String,
+    pub address: Option<PostalAddressView>,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -284,6 +309,7 @@ impl AgreementView {
                 name: terms.buyer.name,
                 org_number: terms.buyer.org_number.to_string(),
                 reference: terms.buyer.reference,
+                address: terms.buyer.address.map(Into::into),
             },
             kind: match terms.kind {
                 AgreementKind::TrainingPlaces => AgreementKindGql::TrainingPlaces,
@@ -339,6 +365,14 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
             name: text("buyer.name", &input.buyer.name, NAME_MAX)?,
             org_number: org_number("buyer.orgNumber", &input.buyer.org_number)?,
             reference: text("buyer.reference", &input.buyer.reference, REFERENCE_MAX)?,
+            address: match input.buyer.address {
+                Some(a) => Some(PostalAddress {
+                    street: text("buyer.address.street", &a.street, NAME_MAX)?,
+                    postal_code: text("buyer.address.postalCode", &a.postal_code, 10)?,
+                    city: text("buyer.address.city", &a.city, NAME_MAX)?,
+                }),
+                None => None,
+            },
         },
         kind: input.kind.into(),
         // The aggregate, not the parser, rejects an end before the start, so the rule has one home.

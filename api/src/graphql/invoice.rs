@@ -217,6 +217,7 @@ impl InvoiceView {
                 name: d.buyer.name,
                 org_number: d.buyer.org_number.to_string(),
                 reference: d.buyer.reference,
+                address: d.buyer.address.map(Into::into),
             },
             contract_reference: d.contract_reference,
             period_start: iso(d.period_start),

@@ -59,6 +59,8 @@ pub enum AgreementError {
     ContractReferenceMissing,
     #[error("the buyer needs a name")]
     BuyerNameMissing,
+    #[error("the buyer's address needs a street, a five-digit postal code and a city")]
+    BuyerAddressIncomplete,
     #[error("{date} is outside the agreement period")]
     OutsidePeriod { date: Date },
     #[error("an extension must end after the current end date")]
@@ -145,6 +147,9 @@ impl FrameworkAgreement {
         }
         if terms.buyer.name.trim().is_empty() {
             return Err(AgreementError::BuyerNameMissing);
+        }
+        if terms.buyer.address.as_ref().is_some_and(|a| !a.is_complete()) {
+            return Err(AgreementError::BuyerAddressIncomplete);
         }
         if let Some(end) = terms.period.end.filter(|end| *end < terms.period.start) {
             return Err(AgreementError::EndBeforeStart { start: terms.period.start, end });

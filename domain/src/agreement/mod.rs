@@ -9,8 +9,8 @@ pub use aggregate::{AgreementError, FrameworkAgreement};
 pub use commands::AgreementCommand;
 pub use events::AgreementEvent;
 pub use terms::{
-    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, CapacityVersion, EmploymentRequirement, RateCard,
-    RateChange, RateVersion, VatCategory,
+    AfterEmploymentMaximum, AgreementKind, AgreementTerms, Buyer, CapacityVersion, EmploymentRequirement,
+    PostalAddress, RateCard, RateChange, RateVersion, VatCategory,
 };
 
 use crate::money::Ore;

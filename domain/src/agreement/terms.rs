@@ -21,6 +21,31 @@ pub struct Buyer {
     pub org_number: OrgNumber,
     /// Buyer reference (BT-10), e.g. the ordering unit's code.
     pub reference: String,
+    /// Where the buyer's invoices are addressed (BG-8); Peppol needs only the country, which is
+    /// always Sweden, but a municipality's accounts payable sorts paper and PDF copies by it.
+    /// Agreements registered before it was asked for have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<PostalAddress>,
+}
+
+/// A Swedish postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    pub street: String,
+    /// Postnummer, e.g. `831 82`.
+    pub postal_code: String,
+    pub city: String,
+}
+
+impl PostalAddress {
+    /// A street, a city and a postal code of five digits (spaces aside): what a letter needs.
+    pub fn is_complete(&self) -> bool {
+        let digits: Vec<u8> = self.postal_code.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        !self.street.trim().is_empty()
+            && !self.city.trim().is_empty()
+            && digits.len() == 5
+            && digits.iter().all(u8::is_ascii_digit)
+    }
 }
 
 /// VAT category of what an agreement sells, per EN 16931 (S = standard 25 %, E = exempt with a reason).

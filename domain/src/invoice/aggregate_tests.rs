@@ -35,7 +35,12 @@ fn draft(vat: VatCategory) -> InvoiceDraft {
         issued_on: date!(2026 - 12 - 01),
         seller: seller(),
         agreement_id: "a".into(),
-        buyer: Buyer { name: "Östersunds kommun".into(), org_number: org("212000-2411"), reference: "AME".into() },
+        buyer: Buyer {
+            name: "Östersunds kommun".into(),
+            org_number: org("212000-2411"),
+            reference: "AME".into(),
+            address: None,
+        },
         contract_reference: "RA-2024-AME-01".into(),
         vat,
         months: vec![InvoicedMonth {

@@ -100,10 +100,19 @@ fn seller_party(seller: &Seller) -> String {
 
 fn buyer_party(buyer: &Buyer) -> String {
     let org = buyer.org_number.digits();
+    let address = match &buyer.address {
+        Some(a) => format!(
+            "{}{}{}",
+            text("StreetName", &a.street),
+            text("CityName", &a.city),
+            text("PostalZone", &a.postal_code)
+        ),
+        None => String::new(),
+    };
     format!(
         "<cac:AccountingCustomerParty><cac:Party><cbc:EndpointID schemeID=\"0007\">{org}</cbc:EndpointID>\
          <cac:PartyName>{name}</cac:PartyName>\
-         <cac:PostalAddress><cac:Country><cbc:IdentificationCode>SE</cbc:IdentificationCode></cac:Country></cac:PostalAddress>\
+         <cac:PostalAddress>{address}<cac:Country><cbc:IdentificationCode>SE</cbc:IdentificationCode></cac:Country></cac:PostalAddress>\
          <cac:PartyLegalEntity>{registration}<cbc:CompanyID schemeID=\"0007\">{org}</cbc:CompanyID></cac:PartyLegalEntity>\
          </cac:Party></cac:AccountingCustomerParty>",
         org = escape(org),

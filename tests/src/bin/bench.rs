@@ -63,6 +63,28 @@ struct Args {
     /// serve it with `konsortium serve --database-url`.
     #[arg(long)]
     keep: bool,
+    /// With `--national`: a PostgreSQL database holding the data set ready to measure. The first
+    /// run generates it there (about six minutes) and keeps it; later runs copy it
+    /// (`CREATE DATABASE … TEMPLATE`) in seconds, so the month-end and the queries can be measured
+    /// again and again on the same ten years.
+    #[arg(long, requires = "national")]
+    template: Option<String>,
+    /// Measure only these (comma-separated); all when omitted.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+}
+
+/// The parts of a run, for `--only`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Section {
+    /// The database's limit and HTTP mutations against it.
+    Mutations,
+    /// The month-end run.
+    MonthEnd,
+    /// Queries at 200/s: the mix, and the utilisation query alone.
+    Queries,
+    /// A full rebuild.
+    Rebuild,
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -86,17 +108,19 @@ struct BenchDb {
     drop: Option<(String, String)>,
 }
 
-async fn bench_db(args: &Args) -> Result<BenchDb, Error> {
+/// A database of the run's own: empty, or a copy of `template`.
+async fn bench_db(args: &Args, template: Option<&str>) -> Result<BenchDb, Error> {
     match args.store {
         Store::Postgres => {
             let name = format!("konsortium_bench_{}", uuid::Uuid::new_v4().simple());
             let admin = Db::connect(Some(&args.postgres)).await?;
-            on_db!(&admin, pool => sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ()))?;
-            admin.close().await;
-            let url = match args.postgres.rsplit_once('/') {
-                Some((server, _)) => format!("{server}/{name}"),
-                None => format!("{}/{name}", args.postgres),
+            let create = match template {
+                Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+                None => format!("CREATE DATABASE {name}"),
             };
+            on_db!(&admin, pool => sqlx::query(&create).execute(pool).await.map(|_| ()))?;
+            admin.close().await;
+            let url = server_url(&args.postgres, &name);
             Ok(BenchDb { db: Db::connect(Some(&url)).await?, url, drop: Some((args.postgres.clone(), name)) })
         }
         Store::Sqlite => {
@@ -109,14 +133,16 @@ async fn bench_db(args: &Args) -> Result<BenchDb, Error> {
 }
 
 async fn run(args: Args) -> Result<(), Error> {
-    let bench = bench_db(&args).await?;
+    let on = |section: Section| args.only.is_empty() || args.only.contains(&section);
+    let copied = match (&args.template, args.store) {
+        (Some(template), Store::Postgres) => Some(national_template(&args, template).await?),
+        (Some(_), Store::Sqlite) => return Err("--template needs PostgreSQL".into()),
+        (None, _) => None,
+    };
+    let bench = bench_db(&args, copied.as_deref()).await?;
     bench.db.migrate().await?;
     let window = Duration::from_secs(args.seconds);
     println!("Konsortium benchmark on {} ({} s per measurement)", bench.db.backend(), args.seconds);
-
-    let limit_1 = database_limit(&bench, 1, window).await?;
-    let limit_8 = database_limit(&bench, 8, window).await?;
-    println!("database limit: single-row INSERT  1 client {limit_1:>9.0}/s   8 clients {limit_8:>9.0}/s");
 
     let app = App::open(bench.db.clone(), ProjectorOptions::default()).await.map_err(|e| e.into_boxed())?;
     let running = server::start(app, "127.0.0.1:0").await?;
@@ -125,34 +151,41 @@ async fn run(args: Args) -> Result<(), Error> {
     let target = Target { url: format!("http://{}/graphql", running.addr), token, next: Default::default() };
     let target = Arc::new(target);
 
-    let one = mutations(&target, 1, window).await?;
-    let sixteen = mutations(&target, 16, window).await?;
-    println!(
-        "HTTP mutations: 1 client {:>9.0}/s ({:.2}× the limit)   16 clients {:>9.0}/s ({:.2}× the 8-client limit)",
-        one.per_second(),
-        one.per_second() / limit_1,
-        sixteen.per_second(),
-        sixteen.per_second() / limit_8
-    );
-    println!("mutation latency at 1 client: p50 {:.1} ms, p99 {:.1} ms", one.percentile(50.0), one.percentile(99.0));
-    if let Some((admin, _)) = &bench.drop {
-        let held = hold_transaction_elsewhere(admin).await?;
-        let busy = mutations(&target, 1, window).await?;
-        drop(held);
+    if on(Section::Mutations) {
+        let limit_1 = database_limit(&bench, 1, window).await?;
+        let limit_8 = database_limit(&bench, 8, window).await?;
+        println!("database limit: single-row INSERT  1 client {limit_1:>9.0}/s   8 clients {limit_8:>9.0}/s");
+        let one = mutations(&target, 1, window).await?;
+        let sixteen = mutations(&target, 16, window).await?;
         println!(
-            "  … while another database holds a transaction open: p50 {:.1} ms, p99 {:.1} ms",
-            busy.percentile(50.0),
-            busy.percentile(99.0)
+            "HTTP mutations: 1 client {:>9.0}/s ({:.2}× the limit)   16 clients {:>9.0}/s ({:.2}× the 8-client limit)",
+            one.per_second(),
+            one.per_second() / limit_1,
+            sixteen.per_second(),
+            sixteen.per_second() / limit_8
         );
+        println!(
+            "mutation latency at 1 client: p50 {:.1} ms, p99 {:.1} ms",
+            one.percentile(50.0),
+            one.percentile(99.0)
+        );
+        if let Some((admin, _)) = &bench.drop {
+            let held = hold_transaction_elsewhere(admin).await?;
+            let busy = mutations(&target, 1, window).await?;
+            drop(held);
+            println!(
+                "  … while another database holds a transaction open: p50 {:.1} ms, p99 {:.1} ms",
+                busy.percentile(50.0),
+                busy.percentile(99.0)
+            );
+        }
     }
 
     let workload_started = Instant::now();
-    if args.national {
-        let written = national::generate(&bench.db, national::Scale::national(), &|stage, events| {
-            tracing::warn!(stage, events, "national data set");
-        })
-        .await
-        .map_err(|e| e.into_boxed())?;
+    if copied.is_some() {
+        println!("national data set: copied from the template database");
+    } else if args.national {
+        let written = generate_national(&bench.db).await?;
         println!("national data set: {written} events written in {:.1} s", workload_started.elapsed().as_secs_f64());
         running.app().projector().catch_up().await?;
     } else {
@@ -169,30 +202,57 @@ async fn run(args: Args) -> Result<(), Error> {
     let events = count_events(&bench.db).await?;
     println!("workload: {events} events in the log after {:.1} s", workload_started.elapsed().as_secs_f64());
 
-    month_end(running.app(), args.national).await?;
-    running.app().projector().catch_up().await?;
-    let queries = queries_at_rate(&target, 200, window).await?;
-    println!(
-        "queries at 200/s (utilisation, invoices, agreements, monthlyReports, members; {} answered): p50 {:.1} ms, p99 {:.1} ms",
-        queries.count,
-        queries.percentile(50.0),
-        queries.percentile(99.0)
-    );
+    if on(Section::MonthEnd) {
+        month_end(running.app(), args.national).await?;
+        running.app().projector().catch_up().await?;
+    }
+    if on(Section::Queries) {
+        let agreement = some_agreement(&target).await?;
+        let utilisation = format!(
+            "{{ utilisation(agreementId: \"{agreement}\", from: \"2016-01\", to: \"2025-12\") \
+             {{ month contractedPlaceDays filledPlaceDays }} }}"
+        );
+        // The questions buyers and staff ask most: an agreement's utilisation over ten years, the
+        // invoices, and the lists every page starts from.
+        let mix = [
+            utilisation.as_str(),
+            "{ invoices(first: 20) { totalCount nodes { number status payableOre } } }",
+            "{ agreements(first: 50) { totalCount nodes { id title rates { asfOre } } } }",
+            "{ monthlyReports(first: 50) { totalCount nodes { id totalOre status } } }",
+            "{ members(first: 50) { totalCount nodes { id name } } }",
+        ];
+        let queries = queries_at_rate(&target, &mix, 200, window).await?;
+        println!(
+            "queries at 200/s (utilisation, invoices, agreements, monthlyReports, members; {} answered): p50 {:.1} ms, p99 {:.1} ms",
+            queries.count,
+            queries.percentile(50.0),
+            queries.percentile(99.0)
+        );
+        let alone = queries_at_rate(&target, &[utilisation.as_str()], 200, window).await?;
+        println!(
+            "utilisation alone at 200/s (one agreement, 120 months; {} answered): p50 {:.1} ms, p99 {:.1} ms",
+            alone.count,
+            alone.percentile(50.0),
+            alone.percentile(99.0)
+        );
+    }
 
-    let read = read_in_commit_order(&bench).await?;
-    let started = Instant::now();
-    let reports = rebuild::rebuild(running.app().projector(), None, &|_, _| {}).await?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let replayed: u64 = reports.iter().map(|r| r.events).sum();
-    println!(
-        "rebuild: {} projections, {replayed} events applied in {elapsed:.2} s = {:.0} events/s; reading the log in \
-         commit order takes {:.2} s = {:.0} rows/s ({:.2}× of that)",
-        reports.len(),
-        replayed as f64 / elapsed,
-        read,
-        events as f64 / read,
-        (replayed as f64 / elapsed) / (events as f64 / read)
-    );
+    if on(Section::Rebuild) {
+        let read = read_in_commit_order(&bench).await?;
+        let started = Instant::now();
+        let reports = rebuild::rebuild(running.app().projector(), None, &|_, _| {}).await?;
+        let elapsed = started.elapsed().as_secs_f64();
+        let replayed: u64 = reports.iter().map(|r| r.events).sum();
+        println!(
+            "rebuild: {} projections, {replayed} events applied in {elapsed:.2} s = {:.0} events/s; reading the log in \
+             commit order takes {:.2} s = {:.0} rows/s ({:.2}× of that)",
+            reports.len(),
+            replayed as f64 / elapsed,
+            read,
+            events as f64 / read,
+            (replayed as f64 / elapsed) / (events as f64 / read)
+        );
+    }
     println!("peak RSS: {} MB", peak_rss_mb());
 
     running.stop().await;
@@ -205,6 +265,73 @@ async fn run(args: Args) -> Result<(), Error> {
         admin.close().await;
     }
     Ok(())
+}
+
+async fn generate_national(db: &Db) -> Result<u64, Error> {
+    national::generate(db, national::Scale::national(), &|stage, events| {
+        tracing::warn!(stage, events, "national data set");
+    })
+    .await
+    .map_err(|e| e.into_boxed())
+}
+
+/// The template database named `template`, generated with its views caught up when it does not
+/// exist yet; returns its name for the run's copy.
+async fn national_template(args: &Args, template: &str) -> Result<String, Error> {
+    if !template.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("--template: letters, digits and _ only".into());
+    }
+    let admin = Db::connect(Some(&args.postgres)).await?;
+    let exists: Option<i32> = on_db!(&admin, pool => sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(template)
+        .fetch_optional(pool)
+        .await)?;
+    if exists.is_none() {
+        // Built under another name and renamed when complete, so an interrupted run leaves no
+        // half-made template behind to be copied.
+        let building = format!("{template}_building");
+        let create = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE); CREATE DATABASE {building}");
+        for sql in create.split("; ") {
+            on_db!(&admin, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))?;
+        }
+        let db = Db::connect(Some(&server_url(&args.postgres, &building))).await?;
+        db.migrate().await?;
+        let started = Instant::now();
+        let written = generate_national(&db).await?;
+        let app = App::open(db.clone(), ProjectorOptions::default()).await.map_err(|e| e.into_boxed())?;
+        app.projector().catch_up().await?;
+        drop(app);
+        db.close().await;
+        let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+        on_db!(&admin, pool => sqlx::query(&rename).execute(pool).await.map(|_| ()))?;
+        println!(
+            "national data set: {written} events written into the template {template} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    admin.close().await;
+    Ok(template.to_string())
+}
+
+/// `url` with its database name replaced by `name`.
+fn server_url(url: &str, name: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => format!("{url}/{name}"),
+    }
+}
+
+/// The id of the first agreement in the list.
+async fn some_agreement(target: &Target) -> Result<String, Error> {
+    let first: serde_json::Value = reqwest::Client::new()
+        .post(&target.url)
+        .bearer_auth(&target.token)
+        .json(&json!({ "query": "{ agreements(first: 1) { nodes { id } } }" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(first["data"]["agreements"]["nodes"][0]["id"].as_str().unwrap_or_default().to_string())
 }
 
 /// Times the month-end run through the use case itself (an HTTP request would hit the request
@@ -365,30 +492,13 @@ async fn mutations(target: &Arc<Target>, clients: u32, window: Duration) -> Resu
 
 /// List queries sent at a fixed rate (not as fast as possible), each answer checked, for latency
 /// under a steady load.
-async fn queries_at_rate(target: &Arc<Target>, per_second: u32, window: Duration) -> Result<Run, Error> {
+async fn queries_at_rate(
+    target: &Arc<Target>,
+    queries: &[&str],
+    per_second: u32,
+    window: Duration,
+) -> Result<Run, Error> {
     let client = reqwest::Client::new();
-    // The questions buyers and staff ask most: an agreement's utilisation over ten years, the
-    // invoices, and the lists every page starts from.
-    let first: serde_json::Value = client
-        .post(&target.url)
-        .bearer_auth(&target.token)
-        .json(&json!({ "query": "{ agreements(first: 1) { nodes { id } } }" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let agreement = first["data"]["agreements"]["nodes"][0]["id"].as_str().unwrap_or_default().to_string();
-    let utilisation = format!(
-        "{{ utilisation(agreementId: \"{agreement}\", from: \"2016-01\", to: \"2025-12\") \
-         {{ month contractedPlaceDays filledPlaceDays }} }}"
-    );
-    let queries: [&str; 5] = [
-        &utilisation,
-        "{ invoices(first: 20) { totalCount nodes { number status payableOre } } }",
-        "{ agreements(first: 50) { totalCount nodes { id title rates { asfOre } } } }",
-        "{ monthlyReports(first: 50) { totalCount nodes { id totalOre status } } }",
-        "{ members(first: 50) { totalCount nodes { id name } } }",
-    ];
     let queries: Vec<String> = queries.iter().map(|q| q.to_string()).collect();
     let started = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second);
