@@ -1,7 +1,7 @@
 //! The server as its own process, for tests that kill it (SIGKILL) or run several on one database.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 
 /// A `node` binary serving a database; killed when dropped.
 pub struct Node {
@@ -14,9 +14,16 @@ impl Node {
     /// Starts `binary` (an integration test passes `env!("CARGO_BIN_EXE_node")`) on `url`, signing
     /// tokens with `secret`, and waits until it listens.
     pub fn start(binary: &str, url: &str, secret: &str) -> Node {
+        Node::start_with(binary, url, secret, &[])
+    }
+
+    /// Like [`start`](Self::start) with more environment, such as `KONSORTIUM_KEK` for a server
+    /// restarted over the same participants.
+    pub fn start_with(binary: &str, url: &str, secret: &str, env: &[(&str, &str)]) -> Node {
         let mut child = Command::new(binary)
             .env("DATABASE_URL", url)
             .env("KONSORTIUM_JWT_SECRET", secret)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -33,6 +40,24 @@ impl Node {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    /// SIGTERM, as an operator, systemd or a container runtime stops a server.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        assert!(sent.as_ref().is_ok_and(|s| s.success()), "cannot send SIGTERM: {sent:?}");
+    }
+
+    /// Waits for the process to end and says how it did.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().unwrap_or_else(|e| panic!("cannot wait for the server: {e}"))
+    }
+
+    /// The process id, for tools that act on the running server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

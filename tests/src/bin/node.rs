@@ -36,7 +36,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     writeln!(out, "listening {}", running.addr)?;
     out.flush()?;
     drop(out);
-    tokio::signal::ctrl_c().await?;
+    // As `konsortium serve`: SIGTERM finishes the requests in flight and exits 0.
+    server::shutdown_signal().await?;
     running.stop().await;
     Ok(())
 }
