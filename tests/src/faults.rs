@@ -72,6 +72,8 @@ pub struct Tally {
     pub refused: AtomicU64,
     pub unanswered: AtomicU64,
     pub retries: AtomicU64,
+    /// Answers with an error a retry may not get again (`INTERNAL`, `TIMEOUT`), retried.
+    pub errors: AtomicU64,
 }
 
 pub struct Clients {
@@ -132,7 +134,10 @@ impl Clients {
                     self.tally.refused.fetch_add(1, Ordering::Relaxed);
                     return Answer::Refused;
                 }
-                _ => continue,
+                _ => {
+                    self.tally.errors.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
             }
         }
         self.tally.unanswered.fetch_add(1, Ordering::Relaxed);
@@ -161,6 +166,11 @@ impl Clients {
     pub async fn run(self: Arc<Self>, seed: u64, steps: u32) {
         let mut rng = Rng::new(seed);
         for _ in 0..steps {
+            // A call no retry got answered means the server did not recover: the run has failed,
+            // and waiting out every other call would only take long.
+            if self.tally.unanswered.load(Ordering::Relaxed) > 0 {
+                return;
+            }
             let pick = rng.below(100);
             let world = self.world.lock().await;
             let (members, agreements) = (world.members.clone(), world.agreements.clone());

@@ -20,7 +20,20 @@ impl Node {
     /// Like [`start`](Self::start) with more environment, such as `KONSORTIUM_KEK` for a server
     /// restarted over the same participants.
     pub fn start_with(binary: &str, url: &str, secret: &str, env: &[(&str, &str)]) -> Node {
-        let mut child = Command::new(binary)
+        Node::spawn(Command::new(binary), url, secret, env)
+    }
+
+    /// Like [`start_with`](Self::start_with), with SIGXFSZ ignored, so that a write beyond the
+    /// file size limit (`prlimit --fsize`, a full disk's stand-in) fails as a write to a full disk
+    /// does instead of killing the server. An ignored signal stays ignored across `exec`.
+    pub fn start_ignoring_file_size_limit(binary: &str, url: &str, secret: &str, env: &[(&str, &str)]) -> Node {
+        let mut command = Command::new("sh");
+        command.args(["-c", "trap '' XFSZ; exec \"$0\"", binary]);
+        Node::spawn(command, url, secret, env)
+    }
+
+    fn spawn(mut command: Command, url: &str, secret: &str, env: &[(&str, &str)]) -> Node {
+        let mut child = command
             .env("DATABASE_URL", url)
             .env("KONSORTIUM_JWT_SECRET", secret)
             .envs(env.iter().copied())
@@ -53,6 +66,11 @@ impl Node {
     /// Waits for the process to end and says how it did.
     pub fn wait(&mut self) -> ExitStatus {
         self.child.wait().unwrap_or_else(|e| panic!("cannot wait for the server: {e}"))
+    }
+
+    /// Whether the process is still there.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The process id, for tools that act on the running server.

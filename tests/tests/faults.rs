@@ -40,10 +40,14 @@ enum Fault {
     HoldTransaction,
     /// Another connection holds SQLite's write lock (`BEGIN IMMEDIATE`).
     HoldWriteLock,
+    /// The SQLite file cannot grow for a while: the server's file size limit is set (`prlimit
+    /// --fsize`) to what its files hold, so a write that needs more room fails as on a full disk,
+    /// then lifted.
+    DiskFull,
 }
 
 const POSTGRES_FAULTS: [Fault; 4] = [Fault::Kill, Fault::RestartPostgres, Fault::HoldTransaction, Fault::Kill];
-const SQLITE_FAULTS: [Fault; 3] = [Fault::Kill, Fault::HoldWriteLock, Fault::Kill];
+const SQLITE_FAULTS: [Fault; 4] = [Fault::Kill, Fault::HoldWriteLock, Fault::DiskFull, Fault::Kill];
 
 fn runs() -> u32 {
     std::env::var("KONSORTIUM_FAULT_RUNS").ok().and_then(|n| n.trim().parse().ok()).unwrap_or(1).max(1)
@@ -81,7 +85,7 @@ impl Store<'_> {
 async fn start_node(url: &str) -> Node {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
-        Node::start_with(env!("CARGO_BIN_EXE_node"), &url, SECRET, &[("KONSORTIUM_KEK", KEK)])
+        Node::start_ignoring_file_size_limit(env!("CARGO_BIN_EXE_node"), &url, SECRET, &[("KONSORTIUM_KEK", KEK)])
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"))
@@ -93,7 +97,8 @@ fn staff_token() -> String {
     keys.mint(&staff, Duration::from_secs(3_600)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn inject(fault: Fault, store: &Store<'_>, node: &mut Node, target: &Target) {
+async fn inject(fault: Fault, store: &Store<'_>, node: &mut Node, clients: &Clients) {
+    let target = &clients.target;
     match (fault, store) {
         (Fault::Kill, _) => {
             node.kill();
@@ -123,6 +128,30 @@ async fn inject(fault: Fault, store: &Store<'_>, node: &mut Node, target: &Targe
             held.rollback().await.unwrap_or_else(|e| panic!("{e}"));
             pool.close().await;
         }
+        (Fault::DiskFull, Store::Sqlite { test }) => {
+            let file = test.sqlite_file().unwrap_or_else(|| panic!("SQLite")).to_path_buf();
+            let size = |suffix: &str| {
+                let path = format!("{}{suffix}", file.display());
+                std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+            };
+            let full = size("").max(size("-wal")).max(size("-shm"));
+            let limit = |fsize: &str| {
+                let set = std::process::Command::new("prlimit")
+                    .arg(format!("--pid={}", node.pid()))
+                    .arg(format!("--fsize={fsize}"))
+                    .status();
+                assert!(set.as_ref().is_ok_and(|s| s.success()), "prlimit failed: {set:?}");
+            };
+            limit(&format!("{full}:"));
+            let failed_before = clients.tally.errors.load(Ordering::Relaxed);
+            tokio::time::sleep(HOLD).await;
+            limit("unlimited:");
+            assert!(node.is_running(), "a full disk must not end the server");
+            let failed = clients.tally.errors.load(Ordering::Relaxed) - failed_before;
+            eprintln!(
+                "  the disk was full for {HOLD:?} at {full} bytes: {failed} calls answered with an error and retried"
+            );
+        }
         (fault, _) => panic!("{fault:?} does not apply to this store"),
     }
 }
@@ -149,12 +178,14 @@ async fn run(store: &Store<'_>, faults: &[Fault], seed: u64) -> String {
         {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        inject(*fault, store, &mut node, &target).await;
+        inject(*fault, store, &mut node, &clients).await;
         injected.push(*fault);
     }
     for worker in workers {
         worker.await.unwrap_or_else(|e| panic!("a client failed: {e}"));
     }
+    let unanswered = clients.tally.unanswered.load(Ordering::Relaxed);
+    assert_eq!(unanswered, 0, "the server must answer every call once a fault is over (faults: {injected:?})");
 
     // A server that went through all of that still stops cleanly.
     node.terminate();
@@ -172,11 +203,12 @@ async fn run(store: &Store<'_>, faults: &[Fault], seed: u64) -> String {
 
     let tally = &clients.tally;
     format!(
-        "seed {seed}: {} mutations acknowledged, {} refused, {} unanswered, {} retries; faults injected: {:?}",
+        "seed {seed}: {} mutations acknowledged, {} refused, {} unanswered; {} retries ({} after an error answer); faults injected: {:?}",
         tally.acknowledged.load(Ordering::Relaxed),
         tally.refused.load(Ordering::Relaxed),
         tally.unanswered.load(Ordering::Relaxed),
         tally.retries.load(Ordering::Relaxed),
+        tally.errors.load(Ordering::Relaxed),
         injected
     )
 }
