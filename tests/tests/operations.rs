@@ -103,19 +103,14 @@ const SAME_ANSWER: &str = "{
 }";
 
 /// Registers members one after the other until told to stop, so a backup runs among writes.
-fn keep_writing(
-    server: &TestApp,
-    stop: tokio::sync::watch::Receiver<bool>,
-) -> impl std::future::Future<Output = u32> + '_ {
-    async move {
-        let mut written = 0u32;
-        while !*stop.borrow() {
-            let org = konsortium_tests::workload::org_number(written).to_string();
-            tour::member(server, &format!("Medlem {written}"), &org, "ASF", "40").await;
-            written += 1;
-        }
-        written
+async fn keep_writing(server: &TestApp, stop: tokio::sync::watch::Receiver<bool>) -> u32 {
+    let mut written = 0u32;
+    while !*stop.borrow() {
+        let org = konsortium_tests::workload::org_number(written).to_string();
+        tour::member(server, &format!("Medlem {written}"), &org, "ASF", "40").await;
+        written += 1;
     }
+    written
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
