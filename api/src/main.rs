@@ -107,9 +107,13 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // A log line that cannot be written (stderr sent to a file on a full disk) is dropped: the
+    // subscriber would otherwise report it with `eprintln!`, which panics the request or the
+    // projector task that logged.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .init();
     let cli = Cli::parse();
     match run(cli).await {

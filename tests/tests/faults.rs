@@ -27,6 +27,8 @@ const SECRET: &str = "a-secret-shared-by-the-fault-suite-and-its-servers-0123";
 const KEK: &str = "6b6f6e736f727469756d2d6661756c742d73756974652d6b656b2d3031323334";
 const CLIENTS: u64 = 4;
 const STEPS: u32 = 40;
+/// The file size limit that stands for a full disk.
+const FULL_DISK_BYTES: u64 = 4096;
 /// How long a held transaction or lock stays open.
 const HOLD: Duration = Duration::from_secs(3);
 
@@ -40,9 +42,9 @@ enum Fault {
     HoldTransaction,
     /// Another connection holds SQLite's write lock (`BEGIN IMMEDIATE`).
     HoldWriteLock,
-    /// The SQLite file cannot grow for a while: the server's file size limit is set (`prlimit
-    /// --fsize`) to what its files hold, so a write that needs more room fails as on a full disk,
-    /// then lifted.
+    /// No room to write for a while: the server's file size limit is set (`prlimit --fsize`) so no
+    /// file of its grows past 4 KiB, and every write that needs room fails as on a full disk; then
+    /// it is lifted.
     DiskFull,
 }
 
@@ -128,13 +130,10 @@ async fn inject(fault: Fault, store: &Store<'_>, node: &mut Node, clients: &Clie
             held.rollback().await.unwrap_or_else(|e| panic!("{e}"));
             pool.close().await;
         }
-        (Fault::DiskFull, Store::Sqlite { test }) => {
-            let file = test.sqlite_file().unwrap_or_else(|| panic!("SQLite")).to_path_buf();
-            let size = |suffix: &str| {
-                let path = format!("{}{suffix}", file.display());
-                std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-            };
-            let full = size("").max(size("-wal")).max(size("-shm"));
+        (Fault::DiskFull, Store::Sqlite { .. }) => {
+            // No file of the server's may grow past its first pages: every write that needs new room
+            // (a WAL frame, a page at a checkpoint) fails as on a full disk, reads go on.
+            let full = FULL_DISK_BYTES;
             let limit = |fsize: &str| {
                 let set = std::process::Command::new("prlimit")
                     .arg(format!("--pid={}", node.pid()))
@@ -148,8 +147,9 @@ async fn inject(fault: Fault, store: &Store<'_>, node: &mut Node, clients: &Clie
             limit("unlimited:");
             assert!(node.is_running(), "a full disk must not end the server");
             let failed = clients.tally.errors.load(Ordering::Relaxed) - failed_before;
+            assert!(failed > 0, "no write failed while the disk was full: the fault did not take");
             eprintln!(
-                "  the disk was full for {HOLD:?} at {full} bytes: {failed} calls answered with an error and retried"
+                "  no file could grow past {full} bytes for {HOLD:?}: {failed} calls answered with an error, retried"
             );
         }
         (fault, _) => panic!("{fault:?} does not apply to this store"),

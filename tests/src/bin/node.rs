@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").init();
+    // As `konsortium serve`: a log line a full disk refuses is dropped, not reported by a panic.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").log_internal_errors(false).init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
