@@ -198,12 +198,12 @@ async fn run(store: &Store<'_>, faults: &[Fault], seed: u64) -> String {
     check_answers(&node.base, &world).await;
     drop(node);
     let db = store.db().await;
-    check_store(&db, &world).await;
+    let stored = check_store(&db, &world).await;
     db.close().await;
 
     let tally = &clients.tally;
     format!(
-        "seed {seed}: {} mutations acknowledged, {} refused, {} unanswered; {} retries ({} after an error answer); faults injected: {:?}",
+        "seed {seed}: {} mutations acknowledged, {} refused, {} unanswered; {} retries ({} after an error answer); faults injected: {:?}; stored: {stored}",
         tally.acknowledged.load(Ordering::Relaxed),
         tally.refused.load(Ordering::Relaxed),
         tally.unanswered.load(Ordering::Relaxed),
@@ -270,7 +270,7 @@ fn assert_series(mut numbers: Vec<String>, prefix: &str, what: &str) {
 
 /// What the store holds: every promise kept, numbering and months exact, views equal to a rebuild,
 /// erased keys gone.
-async fn check_store(db: &Db, world: &World) {
+async fn check_store(db: &Db, world: &World) -> String {
     let count = "SELECT count(*) FROM events WHERE event_type = $1 AND ($2 = '' OR aggregate_id = $2)
                    AND ($3 = '' OR CAST(payload AS TEXT) LIKE $3)";
     for (promise, acknowledged) in group(&world.promises) {
@@ -293,6 +293,13 @@ async fn check_store(db: &Db, world: &World) {
     months.dedup();
     assert_eq!(months.len(), on_invoices, "a month is on two invoices");
     let statements = payloads(db, "PayoutStatementIssued").await;
+    let issued = format!(
+        "{} events, {} invoices ({on_invoices} months), {} payout statements, {} participants erased",
+        scalar_i64(db, "SELECT count(*) FROM events", &[]).await,
+        invoices.len(),
+        statements.len(),
+        world.erased.len()
+    );
     let numbers =
         statements.iter().map(|s| s["StatementIssued"]["statement"]["number"].as_str().unwrap_or("?").to_string());
     assert_series(numbers.collect(), "A", "payout statement");
@@ -317,6 +324,7 @@ async fn check_store(db: &Db, world: &World) {
             rebuilt.len()
         );
     }
+    issued
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
