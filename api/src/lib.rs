@@ -6,6 +6,8 @@ pub mod app;
 pub mod application;
 /// Bearer tokens, roles and scopes.
 pub mod auth;
+/// Consistent online copies of the store (`konsortium backup`).
+pub mod backup;
 /// Demo data from the source reports.
 pub mod demo;
 /// The single mapping from failures to typed GraphQL errors.

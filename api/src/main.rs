@@ -7,7 +7,7 @@ use konsortium_api::auth::{self, Keys, Principal, Role};
 use konsortium_api::error::AppError;
 use konsortium_api::http::{HttpSettings, DEFAULT_REQUEST_TIMEOUT};
 use konsortium_api::vault::Vault;
-use konsortium_api::{demo, graphql, server};
+use konsortium_api::{backup, demo, graphql, server};
 use konsortium_projections::{rebuild, Db, ProjectorOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -97,13 +97,23 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) the server serves, without touching a database.
     Schema,
+    /// Copy the SQLite store into a new file while the server may keep running (on PostgreSQL,
+    /// prints the pg_dump command to use instead). Back up kek.key and jwt.key apart.
+    Backup {
+        /// The file to write; it must not exist yet.
+        path: PathBuf,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // A log line that cannot be written (stderr sent to a file on a full disk) is dropped: the
+    // subscriber would otherwise report it with `eprintln!`, which panics the request or the
+    // projector task that logged.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .init();
     let cli = Cli::parse();
     match run(cli).await {
@@ -233,9 +243,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     tracing::info!("demo token for {who}:\n  Authorization: Bearer {token}");
                 }
             }
-            tokio::signal::ctrl_c().await?;
-            tracing::info!("shutting down");
+            let signal = server::shutdown_signal().await?;
+            tracing::info!(signal, "shutting down: finishing the requests in flight");
             running.stop().await;
+            tracing::info!("stopped");
+        }
+        Command::Backup { path } => {
+            let db = Db::connect(database_url).await?;
+            let copied = backup::backup(&db, &path).await;
+            db.close().await;
+            let copied = copied?;
+            tracing::info!(
+                path = %copied.path.display(),
+                bytes = copied.bytes,
+                "backup written; kek.key and jwt.key (beside the database) are not in it: without that \
+                 KEK the copy's personal data cannot be opened, so keep a copy of them apart"
+            );
         }
         Command::Rebuild { projection } => {
             let db = Db::connect(database_url).await?;

@@ -63,12 +63,31 @@ async fn serve(app: App, bind: &str, routes: Router) -> std::io::Result<Running>
     Ok(Running { addr, app, shutdown, server, projector })
 }
 
+/// Waits for the signal to stop: Ctrl-C, or SIGTERM, which `kill`, systemd and container runtimes
+/// send before they resort to SIGKILL. Returns the signal's name for the log.
+pub async fn shutdown_signal() -> std::io::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.map(|()| "SIGINT"),
+            _ = terminate.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+    }
+}
+
 impl Running {
     pub fn app(&self) -> &App {
         &self.app
     }
 
-    /// Finishes open requests, stops the projector and closes the database.
+    /// Stops accepting connections, lets the requests in flight finish (the projector still runs, so
+    /// a mutation's answer still waits for its views), then stops the projector between batches and
+    /// closes the database.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         match self.server.await {

@@ -99,6 +99,21 @@ async fn prefer_lz4(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Whether a pooled SQLite connection may serve again. When a write fails with a disk or I/O error
+/// (a full disk), SQLite rolls the transaction back itself; the `ROLLBACK` sqlx then sends fails,
+/// and sqlx keeps counting the connection as inside a transaction, so every later `BEGIN` on it
+/// would fail ("non-zero transaction depth") long after the disk has room again. Such a connection
+/// is closed instead. The pool pings a connection before this check, which lets any rollback still
+/// queued for it finish first.
+fn usable_after_rollback(conn: &sqlx::SqliteConnection) -> bool {
+    use sqlx::Connection;
+    let usable = !conn.is_in_transaction();
+    if !usable {
+        tracing::warn!("closing a SQLite connection whose transaction could not be rolled back (after a disk error)");
+    }
+    usable
+}
+
 impl Db {
     /// Connects to `url`, or to the embedded SQLite file under `./data/` when there is none.
     pub async fn connect(url: Option<&str>) -> Result<Db, DbError> {
@@ -143,7 +158,12 @@ impl Db {
             // in the file's free pages.
             .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(30));
-        SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(DbError::Connect)
+        SqlitePoolOptions::new()
+            .max_connections(8)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(usable_after_rollback(conn)) }))
+            .connect_with(options)
+            .await
+            .map_err(DbError::Connect)
     }
 
     /// Applies the SQL migrations in `migrations/postgres` or `migrations/sqlite`.

@@ -4,6 +4,8 @@
 //! which `scripts/test.sh` makes sure is running) and create a database of their own. A missing server
 //! fails the test: database tests are never skipped.
 
+pub mod cluster;
+pub mod faults;
 pub mod ledger;
 pub mod national;
 pub mod peppol;

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").init();
+    // As `konsortium serve`: a log line a full disk refuses is dropped, not reported by a panic.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").log_internal_errors(false).init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -36,7 +37,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     writeln!(out, "listening {}", running.addr)?;
     out.flush()?;
     drop(out);
-    tokio::signal::ctrl_c().await?;
+    // As `konsortium serve`: SIGTERM finishes the requests in flight and exits 0.
+    server::shutdown_signal().await?;
     running.stop().await;
     Ok(())
 }
