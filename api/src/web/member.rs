@@ -1,0 +1,600 @@
+//! A member enterprise's pages: its agreements and allocations, its places with who fills them, the
+//! month's report computed from them, and its payout statements. Staff may open them too; another
+//! member may not (`403`).
+
+use super::layout::{self, kr, money, Failed, Forms};
+use super::session::Session;
+use super::{refused, see_other, value, WebError};
+use crate::app::{Actor, App};
+use crate::application::access::{self, Reading};
+use crate::application::reports::{self, MonthToReport};
+use crate::application::{input, participants, payouts, places, today};
+use crate::error::AppError;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use konsortium_domain::agreement::FrameworkAgreement;
+use konsortium_domain::calendar::Month;
+use konsortium_domain::place::{ExitReason, TrainingPlace};
+use konsortium_domain::reimbursement::rule::RateKind;
+use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportStatus};
+use konsortium_projections::views::{self, Page};
+use maud::{html, Markup};
+use std::collections::{BTreeMap, HashMap};
+
+type FormData = Form<HashMap<String, String>>;
+
+/// The exit reasons as the form offers them, in Swedish.
+const REASONS: [(&str, ExitReason, &str); 6] = [
+    ("COMPLETED", ExitReason::Completed, "Planerad period avslutad"),
+    ("EMPLOYMENT_BY_MEMBER", ExitReason::EmploymentByMember, "Anställd hos oss"),
+    ("EMPLOYMENT_ELSEWHERE", ExitReason::EmploymentElsewhere, "Anställd hos annan arbetsgivare"),
+    ("STUDIES", ExitReason::Studies, "Studier"),
+    ("OTHER_INTERVENTION", ExitReason::OtherIntervention, "Annan insats"),
+    ("ENDED_EARLY", ExitReason::EndedEarly, "Avbrott"),
+];
+
+fn reason_text(reason: ExitReason) -> &'static str {
+    REASONS.iter().find(|(_, r, _)| *r == reason).map(|(_, _, text)| *text).unwrap_or("")
+}
+
+fn status_text(status: Option<ReportStatus>) -> &'static str {
+    match status {
+        Some(ReportStatus::Submitted) => "Inskickad, väntar på attest",
+        Some(ReportStatus::Approved) => "Attesterad",
+        Some(ReportStatus::Rejected) => "Återskickad",
+        Some(ReportStatus::Invoiced) => "Fakturerad",
+        None => "Ej inskickad",
+    }
+}
+
+/// The caller, if it may act for `member_id` (staff, or that member), else `403`.
+fn acting_for(session: &Session, member_id: &str) -> Result<Actor, WebError> {
+    let actor = session.actor();
+    access::member(&actor, member_id)?;
+    Ok(actor)
+}
+
+/// The member's name, or `404`.
+async fn member_name(app: &App, member_id: &str) -> Result<String, WebError> {
+    let row = views::members::get(app.reads(), member_id, &views::Scope::All).await?;
+    row.map(|row| row.state.name).ok_or_else(|| WebError::App(AppError::NotFound(format!("no member {member_id}"))))
+}
+
+/// Agreements by id, for titles.
+async fn agreements(app: &App, ids: Vec<String>) -> Result<BTreeMap<String, FrameworkAgreement>, WebError> {
+    let rows = views::agreements::by_ids(app.reads(), &ids, &views::Scope::All).await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.state)).collect())
+}
+
+fn title(agreements: &BTreeMap<String, FrameworkAgreement>, id: &str) -> String {
+    agreements
+        .get(id)
+        .and_then(|a| a.terms.as_ref())
+        .map(|t| format!("{} ({})", t.title, t.buyer.name))
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Who a participant is, for the member whose places they fill: the name is opened from the vault,
+/// and the read is recorded in the audit trail as GraphQL's `participant { name }` does.
+async fn participant_name(app: &App, actor: &Actor, participant_id: &str) -> String {
+    let shown = async {
+        let Some(found) = participants::participant(app, actor, participant_id).await? else {
+            return Ok::<_, AppError>(None);
+        };
+        if found.erasure.is_some() {
+            return Ok(Some("(uppgifterna raderade)".to_string()));
+        }
+        Ok(participants::personal_data(app, actor, participant_id, &found).await?.map(|p| p.name))
+    };
+    match shown.await {
+        Ok(Some(name)) => name,
+        Ok(None) => format!("Deltagare {participant_id}"),
+        Err(err) => {
+            if let AppError::Internal(source) = &err {
+                tracing::error!(error = %source, participant_id, "could not open a participant's name");
+            }
+            format!("Deltagare {participant_id}")
+        }
+    }
+}
+
+fn previous_month() -> Month {
+    let today = today();
+    Month::of(today.replace_day(1).ok().and_then(|d| d.previous_day()).unwrap_or(today))
+}
+
+/// `GET /app/members/{member}`.
+pub async fn overview(State(app): State<App>, session: Session, Path(member_id): Path<String>) -> Response {
+    render(overview_page(&app, &session, &member_id, None).await, StatusCode::OK)
+}
+
+fn render(page: Result<Markup, WebError>, status: StatusCode) -> Response {
+    match page {
+        Ok(page) => (status, page).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn overview_page(app: &App, session: &Session, member_id: &str, failed: Option<&Failed>) -> Result<Markup, WebError> {
+    let actor = acting_for(session, member_id)?;
+    let name = member_name(app, member_id).await?;
+    let scope = access::read(&actor, Reading::Split)?;
+    let filter =
+        views::splits::AllocationFilter { scope: scope.clone(), agreement_id: None, member_id: Some(member_id.to_string()) };
+    let allocations = views::splits::list(app.reads(), &filter).await?;
+    let place_filter = views::places::PlaceFilter { scope, agreement_id: None, member_id: Some(member_id.to_string()) };
+    let places = views::places::page(app.reads(), &place_filter, &Page::default().counting(false)).await?.rows;
+    let mut ids: Vec<String> = allocations.iter().map(|a| a.agreement_id.clone()).collect();
+    ids.extend(places.iter().map(|p| p.state.agreement_id.clone()));
+    ids.sort();
+    ids.dedup();
+    let agreements = agreements(app, ids).await?;
+    let mut names = HashMap::new();
+    for place in &places {
+        for stay in &place.state.occupancy {
+            let id = stay.participant.to_string();
+            if !names.contains_key(&id) {
+                let name = participant_name(app, &actor, &id).await;
+                names.insert(id, name);
+            }
+        }
+    }
+    let forms = Forms::new(session, failed);
+    let today = today();
+    let body = html! {
+        p { "Medlemsföretag: " strong { (name) } }
+        nav aria-label="Medlemssidor" {
+            p { a href=(format!("/app/members/{member_id}/reports")) { "Månadsrapporter" } " · "
+                a href=(format!("/app/members/{member_id}/payouts")) { "Avräkningar" } }
+        }
+        section aria-labelledby="allocations" {
+            h2 id="allocations" { "Avtal och tilldelade platser" }
+            @if allocations.is_empty() { p.muted { "Inga platser är tilldelade ännu." } }
+            @for row in &allocations {
+                @let allocation = &row.allocation;
+                @let form_id = format!("open-{}", allocation.id);
+                div.card id=(format!("allocation-{}", allocation.id)) {
+                    p { strong { (title(&agreements, &row.agreement_id)) } }
+                    p { "Period: " (allocation.period.start) " – " (allocation.period.end.map(|d| d.to_string()).unwrap_or_else(|| "tills vidare".into()))
+                        " · Platser nu: " (allocation.on(today).map(|v| v.places).unwrap_or(0))
+                        " · Öppnade: " (allocation.places.iter().filter(|p| p.closed_on.is_none()).count()) }
+                    (forms.form(&form_id, &format!("/app/members/{member_id}/places/open"), "Öppna plats", html! {
+                        input type="hidden" name="agreementId" value=(row.agreement_id);
+                        input type="hidden" name="allocationId" value=(allocation.id);
+                        (forms.field(&form_id, "openedOn", "Öppnas den", "ÅÅÅÅ-MM-DD", &today.to_string()))
+                    }))
+                }
+            }
+        }
+        section aria-labelledby="places" {
+            h2 id="places" { "Platser" }
+            @if places.is_empty() { p.muted { "Inga platser är öppnade ännu." } }
+            @for row in &places {
+                (place_card(&forms, member_id, &row.id, &row.state, &agreements, &names))
+            }
+        }
+    };
+    Ok(layout::page("Mina platser", Some(session), body))
+}
+
+fn place_card(
+    forms: &Forms,
+    member_id: &str,
+    place_id: &str,
+    place: &TrainingPlace,
+    agreements: &BTreeMap<String, FrameworkAgreement>,
+    names: &HashMap<String, String>,
+) -> Markup {
+    let current = place.occupancy.last().filter(|o| o.to.is_none());
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let base = format!("/app/members/{member_id}/places/{place_id}");
+    let (fill, employ, vacate) = (format!("fill-{place_id}"), format!("employ-{place_id}"), format!("vacate-{place_id}"));
+    let reasons: Vec<(String, String)> = REASONS.iter().map(|(v, _, t)| (v.to_string(), t.to_string())).collect();
+    html! {
+        div.card id=(format!("place-{place_id}")) data-place=(place_id) {
+            p { strong { (title(agreements, &place.agreement_id)) } br;
+                span.muted { "Plats " (place_id) " · öppnad " (place.opened_on.map(|d| d.to_string()).unwrap_or_default())
+                    @if let Some(closed) = place.closed_on { " · stängd " (closed) } } }
+            @match current {
+                Some(stay) => p.filled-by { "Fylls av " strong.participant { (name(stay.participant.as_str())) } " sedan " (stay.from)
+                    @if let Some(employed) = stay.employed_from { " · anställd från " (employed) } },
+                None => p.muted { "Ledig" },
+            }
+            @let past: Vec<_> = place.occupancy.iter().filter(|o| o.to.is_some()).collect();
+            @if !past.is_empty() {
+                details { summary { "Tidigare deltagare" }
+                    ul { @for stay in past { li { (name(stay.participant.as_str())) ": " (stay.from) " – " (stay.to.map(|d| d.to_string()).unwrap_or_default())
+                        @if let Some(reason) = stay.exit { " (" (reason_text(reason)) ")" } } } } }
+            }
+            @if place.closed_on.is_none() {
+                div.forms {
+                    @if current.is_none() {
+                        (forms.form(&fill, &format!("{base}/fill"), "Fyll platsen", html! {
+                            (forms.field(&fill, "participantId", "Deltagarens id", "t.ex. p-3f9a…", ""))
+                            (forms.field(&fill, "from", "Från och med", "ÅÅÅÅ-MM-DD", ""))
+                        }))
+                    } @else {
+                        @if current.is_some_and(|s| s.employed_from.is_none()) {
+                            (forms.form(&employ, &format!("{base}/employ"), "Anställ deltagaren", html! {
+                                (forms.field(&employ, "from", "Anställd från", "ÅÅÅÅ-MM-DD", ""))
+                            }))
+                        }
+                        (forms.form(&vacate, &format!("{base}/vacate"), "Avsluta", html! {
+                            (forms.field(&vacate, "lastDay", "Sista dag", "ÅÅÅÅ-MM-DD", ""))
+                            (forms.select(&vacate, "reason", "Orsak", &reasons))
+                        }))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Shows the member's page again with the refusal beside the field, or goes back to it.
+async fn after_place_form(
+    app: &App,
+    session: &Session,
+    member_id: &str,
+    form_id: &str,
+    form: HashMap<String, String>,
+    done: Result<(), AppError>,
+    anchor: &str,
+) -> Response {
+    match done {
+        Ok(()) => see_other(&format!("/app/members/{member_id}#{anchor}")),
+        Err(err) => match refused(err, form_id, form) {
+            Ok((status, failed)) => render(overview_page(app, session, member_id, Some(&failed)).await, status),
+            Err(err) => err.into_response(),
+        },
+    }
+}
+
+/// `POST /app/members/{member}/places/open`.
+pub async fn open_place(
+    State(app): State<App>,
+    session: Session,
+    Path(member_id): Path<String>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let allocation = value(&form, "allocationId").to_string();
+    let done = async {
+        let agreement_id = input::id("agreementId", value(&form, "agreementId"))?;
+        let allocation_id = input::id("allocationId", &allocation)?;
+        let opened_on = input::date("openedOn", value(&form, "openedOn"))?;
+        places::open_place(&app, &actor, &agreement_id, &allocation_id, opened_on).await.map(|_| ())
+    }
+    .await;
+    let form_id = format!("open-{allocation}");
+    after_place_form(&app, &session, &member_id, &form_id, form, done, "places").await
+}
+
+/// `POST /app/members/{member}/places/{place}/fill`.
+pub async fn fill_place(
+    State(app): State<App>,
+    session: Session,
+    Path((member_id, place_id)): Path<(String, String)>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let done = async {
+        let place = input::id("placeId", &place_id)?;
+        let who = input::participant("participantId", value(&form, "participantId"))?;
+        let from = input::date("from", value(&form, "from"))?;
+        places::fill_place(&app, &actor, &place, &who, from).await.map(|_| ())
+    }
+    .await;
+    let anchor = format!("place-{place_id}");
+    after_place_form(&app, &session, &member_id, &format!("fill-{place_id}"), form, done, &anchor).await
+}
+
+/// `POST /app/members/{member}/places/{place}/employ`.
+pub async fn employ(
+    State(app): State<App>,
+    session: Session,
+    Path((member_id, place_id)): Path<(String, String)>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let done = async {
+        let place = input::id("placeId", &place_id)?;
+        let from = input::date("from", value(&form, "from"))?;
+        places::employ_participant(&app, &actor, &place, from).await.map(|_| ())
+    }
+    .await;
+    let anchor = format!("place-{place_id}");
+    after_place_form(&app, &session, &member_id, &format!("employ-{place_id}"), form, done, &anchor).await
+}
+
+/// `POST /app/members/{member}/places/{place}/vacate`.
+pub async fn vacate(
+    State(app): State<App>,
+    session: Session,
+    Path((member_id, place_id)): Path<(String, String)>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let done = async {
+        let place = input::id("placeId", &place_id)?;
+        let last_day = input::date("lastDay", value(&form, "lastDay"))?;
+        let reason = REASONS
+            .iter()
+            .find(|(v, _, _)| *v == value(&form, "reason"))
+            .map(|(_, r, _)| *r)
+            .ok_or_else(|| AppError::invalid("reason", "choose one of the listed reasons"))?;
+        places::vacate_place(&app, &actor, &place, last_day, reason).await.map(|_| ())
+    }
+    .await;
+    let anchor = format!("place-{place_id}");
+    after_place_form(&app, &session, &member_id, &format!("vacate-{place_id}"), form, done, &anchor).await
+}
+
+/// `GET /app/members/{member}/reports`.
+pub async fn reports(State(app): State<App>, session: Session, Path(member_id): Path<String>) -> Response {
+    render(reports_page(&app, &session, &member_id, None).await, StatusCode::OK)
+}
+
+async fn reports_page(app: &App, session: &Session, member_id: &str, failed: Option<&Failed>) -> Result<Markup, WebError> {
+    let actor = acting_for(session, member_id)?;
+    let name = member_name(app, member_id).await?;
+    let scope = access::read(&actor, Reading::Reports)?;
+    let filter = views::reports::ReportFilter { scope: scope.clone(), member_id: Some(member_id.to_string()), ..Default::default() };
+    let rows = views::reports::page(app.reads(), &filter, &Page::default().counting(false)).await?.rows;
+    let split_filter = views::splits::AllocationFilter { scope, agreement_id: None, member_id: Some(member_id.to_string()) };
+    let mut ids: Vec<String> =
+        views::splits::list(app.reads(), &split_filter).await?.into_iter().map(|row| row.agreement_id).collect();
+    ids.extend(rows.iter().map(|r| r.state.agreement_id.clone()));
+    ids.sort();
+    ids.dedup();
+    let agreements = agreements(app, ids.clone()).await?;
+    let choices: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), title(&agreements, id))).collect();
+    let forms = Forms::new(session, failed);
+    let body = html! {
+        p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
+        section aria-labelledby="submit" {
+            h2 id="submit" { "Rapportera en månad" }
+            p.muted { "Beloppen räknas fram ur platserna: dagar med deltagare × avtalets ersättning." }
+            (forms.form("submit", &format!("/app/members/{member_id}/reports"), "Skicka in månaden", html! {
+                (forms.select("submit", "agreementId", "Avtal", &choices))
+                (forms.field("submit", "month", "Månad", "ÅÅÅÅ-MM", &previous_month().to_string()))
+            }))
+        }
+        section aria-labelledby="list" {
+            h2 id="list" { "Inskickade månader" }
+            @if rows.is_empty() { p.muted { "Inga månader är inskickade ännu." } }
+            @else {
+                table {
+                    thead { tr { th { "Månad" } th { "Avtal" } th { "Status" } th.num { "Summa" } th { "" } } }
+                    tbody { @for row in &rows {
+                        tr {
+                            td data-label="Månad" { (row.state.month.map(|m| m.to_string()).unwrap_or_default()) }
+                            td data-label="Avtal" { (title(&agreements, &row.state.agreement_id)) }
+                            td data-label="Status" { (status_text(row.state.status)) }
+                            td.num data-label="Summa" { (money(row.state.figures.as_ref().map(|f| f.total.0).unwrap_or(0))) }
+                            td { a href=(format!("/app/members/{member_id}/reports/{}", row.id)) { "Visa" } }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(layout::page("Månadsrapporter", Some(session), body))
+}
+
+fn month_to_report(member_id: &str, form: &HashMap<String, String>) -> Result<MonthToReport, AppError> {
+    Ok(MonthToReport {
+        agreement_id: input::id("agreementId", value(form, "agreementId"))?,
+        member_id: input::id("memberId", member_id)?,
+        month: input::month("month", value(form, "month"))?,
+        deliveries: Vec::new(),
+    })
+}
+
+/// `POST /app/members/{member}/reports`: submits a month; the report shows what was computed.
+pub async fn submit(
+    State(app): State<App>,
+    session: Session,
+    Path(member_id): Path<String>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let done = match month_to_report(&member_id, &form) {
+        Ok(report) => reports::submit_monthly_report(&app, &actor, &report).await,
+        Err(err) => Err(err),
+    };
+    match done {
+        Ok((report_id, _)) => see_other(&format!("/app/members/{member_id}/reports/{report_id}")),
+        Err(err) => match refused(err, "submit", form) {
+            Ok((status, failed)) => render(reports_page(&app, &session, &member_id, Some(&failed)).await, status),
+            Err(err) => err.into_response(),
+        },
+    }
+}
+
+/// `GET /app/members/{member}/reports/{report}`: the month as computed, per place and in total.
+pub async fn report(
+    State(app): State<App>,
+    session: Session,
+    Path((member_id, report_id)): Path<(String, String)>,
+) -> Response {
+    render(report_page(&app, &session, &member_id, &report_id, None).await, StatusCode::OK)
+}
+
+async fn report_page(
+    app: &App,
+    session: &Session,
+    member_id: &str,
+    report_id: &str,
+    failed: Option<&Failed>,
+) -> Result<Markup, WebError> {
+    let actor = acting_for(session, member_id)?;
+    let scope = access::read(&actor, Reading::Reports)?;
+    let report_id = input::id("reportId", report_id)?;
+    let not_found = || WebError::App(AppError::NotFound(format!("no monthly report {report_id}")));
+    let row = views::reports::get(app.reads(), &report_id, &scope).await?.ok_or_else(not_found)?;
+    if row.state.member_id != member_id {
+        return Err(not_found());
+    }
+    let report: MonthlyReimbursement = row.state;
+    let figures = report.figures.clone().ok_or_else(not_found)?;
+    let agreements = agreements(app, vec![report.agreement_id.clone()]).await?;
+    let mut names = HashMap::new();
+    for line in &figures.places {
+        for segment in &line.month.segments {
+            let id = segment.participant.to_string();
+            if !names.contains_key(&id) {
+                let name = participant_name(app, &actor, &id).await;
+                names.insert(id, name);
+            }
+        }
+    }
+    let month = report.month.map(|m| m.to_string()).unwrap_or_default();
+    let forms = Forms::new(session, failed);
+    let again = |form_id: &str, action: String, submit: &str| {
+        forms.form(form_id, &action, submit, html! {
+            input type="hidden" name="agreementId" value=(report.agreement_id);
+            input type="hidden" name="month" value=(month);
+        })
+    };
+    let body = html! {
+        p { a href=(format!("/app/members/{member_id}/reports")) { "Alla månadsrapporter" } }
+        section {
+            p { strong { (title(&agreements, &report.agreement_id)) } }
+            p { "Månad: " strong #month { (month) } " · Version " (report.version) " · Status: " strong #status { (status_text(report.status)) } }
+            @if let Some(reason) = &report.rejection { p.error role="alert" { "Skäl till återskick: " (reason) } }
+            table #places {
+                thead { tr { th { "Plats" } th { "Deltagare" } th.num { "Dagar" } th { "Ersättning" } th.num { "Belopp" } } }
+                tbody { @for line in &figures.places {
+                    tr {
+                        td data-label="Plats" { (line.place_id) }
+                        td data-label="Deltagare" { @for s in &line.month.segments { (names.get(s.participant.as_str()).cloned().unwrap_or_default()) br; } }
+                        td.num data-label="Dagar" { (line.month.days_filled) " av " (line.month.days_in_month) }
+                        td data-label="Ersättning" { @for s in &line.month.segments {
+                            (kr(s.rate.0)) "/mån, " (s.days) " d" @match s.kind {
+                                RateKind::Employment => " (anställd)",
+                                RateKind::BeyondCap => " (över taket, ingen ersättning)",
+                                RateKind::BeyondEmploymentMaximum => " (över anställningstaket)",
+                                RateKind::Training => "",
+                            } br; } }
+                        td.num data-label="Belopp" { (money(line.month.amount.0)) }
+                    }
+                } }
+            }
+            @if !figures.deliveries.is_empty() {
+                h2 { "Leveranser" }
+                ul { @for d in &figures.deliveries { li { (d.description) ": " (money(d.amount.0)) } } }
+            }
+            table #totals {
+                tbody {
+                    tr { th { "Summa" } td.num.total #total { (money(figures.total.0)) } }
+                    tr { th { "Provision" } td.num #commission { (money(figures.commission.0)) } }
+                    tr { th { "Utbetalning" } td.num #payout { (money(figures.payout.0)) } }
+                }
+            }
+        }
+        @match report.status {
+            Some(ReportStatus::Approved) => section { h2 { "Rätta månaden" }
+                p.muted { "Har något ändrats på platserna? Då räknas månaden om och attesteras igen." }
+                (again("correct", format!("/app/members/{member_id}/reports/{report_id}/correct"), "Skicka rättelse")) },
+            Some(ReportStatus::Rejected) => section { h2 { "Skicka igen" }
+                (again("submit", format!("/app/members/{member_id}/reports"), "Skicka in månaden igen")) },
+            _ => {},
+        }
+    };
+    Ok(layout::page(&format!("Månadsrapport {month}"), Some(session), body))
+}
+
+/// `POST /app/members/{member}/reports/{report}/correct`.
+pub async fn correct(
+    State(app): State<App>,
+    session: Session,
+    Path((member_id, report_id)): Path<(String, String)>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let done = match month_to_report(&member_id, &form) {
+        Ok(report) => reports::correct_monthly_report(&app, &actor, &report).await,
+        Err(err) => Err(err),
+    };
+    match done {
+        Ok((report_id, _)) => see_other(&format!("/app/members/{member_id}/reports/{report_id}")),
+        Err(err) => match refused(err, "correct", form) {
+            Ok((status, failed)) => render(report_page(&app, &session, &member_id, &report_id, Some(&failed)).await, status),
+            Err(err) => err.into_response(),
+        },
+    }
+}
+
+/// `GET /app/members/{member}/payouts`: the member's payout statements, each as CSV.
+pub async fn payouts(State(app): State<App>, session: Session, Path(member_id): Path<String>) -> Response {
+    let page = async {
+        let actor = acting_for(&session, &member_id)?;
+        let name = member_name(&app, &member_id).await?;
+        let statements = payouts::payout_statements(&app, &actor, None, Some(&member_id)).await?;
+        Ok::<_, WebError>(layout::page("Avräkningar", Some(&session), html! {
+            p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
+            section {
+                @if statements.is_empty() { p.muted { "Inga avräkningar ännu." } }
+                @else {
+                    table {
+                        thead { tr { th { "Nummer" } th { "Månad" } th.num { "Brutto" } th.num { "Provision" } th.num { "Medlemsavgift" } th.num { "Utbetalning" } th { "" } } }
+                        tbody { @for s in &statements { tr {
+                            td data-label="Nummer" { (s.number) }
+                            td data-label="Månad" { (s.month) }
+                            td.num data-label="Brutto" { (money(s.gross.0)) }
+                            td.num data-label="Provision" { (money(s.commission.0)) }
+                            td.num data-label="Medlemsavgift" { (money(s.membership_fee.0)) }
+                            td.num data-label="Utbetalning" { (money(s.payout.0)) }
+                            td { a href=(format!("/app/members/{member_id}/statements.csv?month={}", s.month)) { "CSV" } }
+                        } } }
+                    }
+                }
+            }
+        }))
+    };
+    render(page.await, StatusCode::OK)
+}
+
+/// `GET /app/members/{member}/statements.csv?month=YYYY-MM`: what `/exports/statements.csv` gives
+/// the member's bearer token, for its session.
+pub async fn statements_csv(
+    State(app): State<App>,
+    session: Session,
+    Path(member_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let csv = async {
+        let actor = acting_for(&session, &member_id)?;
+        let month = input::month("month", value(&query, "month"))?;
+        let csv = payouts::statements_csv(&app, &actor, month).await?;
+        Ok::<_, WebError>((month, csv))
+    };
+    match csv.await {
+        Ok((month, csv)) => {
+            let disposition = format!("attachment; filename=\"avrakning-{month}.csv\"");
+            ([(CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (CONTENT_DISPOSITION, disposition)], csv)
+                .into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}

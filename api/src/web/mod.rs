@@ -1,0 +1,156 @@
+//! The web pages under `/app/`: member enterprises report their places and months, staff approve
+//! them and run the month-end, in Swedish, as plain HTML forms. Every page calls the same use cases
+//! as GraphQL (`crate::application`); the pages only parse the form, call, and show the answer or
+//! the refusal next to the field that caused it.
+
+/// The frame, forms with their errors, and Swedish money.
+pub mod layout;
+/// A member enterprise's pages: agreements, places, months, payout statements.
+pub mod member;
+/// Signing in with a one-time link, the session cookie and CSRF tokens.
+pub mod session;
+/// Consortium staff's pages: the overview, the approval queue, the month-end and utilisation.
+pub mod staff;
+
+use crate::app::App;
+use crate::error::{code, AppError};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use layout::{Failed, Message};
+use session::Session;
+use std::collections::HashMap;
+
+/// The pages' routes, with the app as their state.
+pub fn routes(app: App) -> Router {
+    Router::new()
+        .route("/app", get(|| async { see_other("/app/") }))
+        .route("/app/", get(home))
+        .route("/app/login", get(session::login))
+        .route("/app/logout", post(session::logout))
+        .route("/app/members/{member}", get(member::overview))
+        .route("/app/members/{member}/places/open", post(member::open_place))
+        .route("/app/members/{member}/places/{place}/fill", post(member::fill_place))
+        .route("/app/members/{member}/places/{place}/employ", post(member::employ))
+        .route("/app/members/{member}/places/{place}/vacate", post(member::vacate))
+        .route("/app/members/{member}/reports", get(member::reports).post(member::submit))
+        .route("/app/members/{member}/reports/{report}", get(member::report))
+        .route("/app/members/{member}/reports/{report}/correct", post(member::correct))
+        .route("/app/members/{member}/payouts", get(member::payouts))
+        .route("/app/members/{member}/statements.csv", get(member::statements_csv))
+        .route("/app/staff", get(staff::overview))
+        .route("/app/staff/reports/{report}/approve", post(staff::approve))
+        .route("/app/staff/reports/{report}/reject", post(staff::reject))
+        .route("/app/staff/month-end", post(staff::month_end))
+        .route("/app/staff/invoices/{file}", get(staff::invoice_xml))
+        .route("/app/staff/sie", get(staff::sie))
+        .route("/app/staff/agreements/{agreement}", get(staff::utilisation))
+        .route("/app/staff/agreements/{agreement}/utilisation.svg", get(staff::chart))
+        .with_state(app)
+}
+
+/// `GET /app/`: where the session belongs.
+async fn home(session: Session) -> Response {
+    see_other(&session.home())
+}
+
+/// Why a page could not be shown, as a page of its own.
+#[derive(Debug)]
+pub enum WebError {
+    /// No valid session cookie.
+    NotSignedIn,
+    /// A form without this session's CSRF token.
+    Csrf,
+    App(AppError),
+}
+
+impl WebError {
+    pub fn internal(err: Box<dyn std::error::Error + Send + Sync>) -> WebError {
+        WebError::App(AppError::Internal(err))
+    }
+}
+
+impl From<AppError> for WebError {
+    fn from(err: AppError) -> WebError {
+        WebError::App(err)
+    }
+}
+
+impl From<konsortium_projections::DbError> for WebError {
+    fn from(err: konsortium_projections::DbError) -> WebError {
+        WebError::App(AppError::from(err))
+    }
+}
+
+/// The HTTP status an application error's code stands for.
+pub fn status_of(err: &AppError) -> StatusCode {
+    match err.code() {
+        code::VALIDATION => StatusCode::UNPROCESSABLE_ENTITY,
+        code::NOT_FOUND => StatusCode::NOT_FOUND,
+        code::CONFLICT => StatusCode::CONFLICT,
+        code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match &self {
+            WebError::NotSignedIn => (
+                StatusCode::UNAUTHORIZED,
+                "Du är inte inloggad",
+                "Logga in med den inloggningslänk du fått från konsortiets kansli.".to_string(),
+            ),
+            WebError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Formuläret kunde inte skickas",
+                "Formuläret kom inte från en sida du har öppnat nu. Ladda om sidan och försök igen.".to_string(),
+            ),
+            WebError::App(err) => {
+                if let AppError::Internal(source) = err {
+                    tracing::error!(error = %source, "a web page failed");
+                }
+                let title = match err.code() {
+                    code::FORBIDDEN => "Åtkomst nekad",
+                    code::NOT_FOUND => "Hittades inte",
+                    code::INTERNAL => "Något gick fel",
+                    _ => "Det gick inte",
+                };
+                (status_of(err), title, err.message())
+            }
+        };
+        (status, layout::message(&Message { title, text: &text, link: Some(("/app/", "Till startsidan")) }))
+            .into_response()
+    }
+}
+
+/// After a form that stored something: the browser fetches the page anew, so a reload does not send
+/// the form again.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
+/// A form's field as sent, or empty.
+pub fn value<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map(String::as_str).unwrap_or_default()
+}
+
+/// A refused form, to show again with the error beside its field. Only errors a user can act on are
+/// shown this way; the others become a page of their own.
+pub fn refused(err: AppError, form: &str, values: HashMap<String, String>) -> Result<(StatusCode, Failed), WebError> {
+    let status = status_of(&err);
+    let (field, message) = match err {
+        AppError::Invalid { field, message } => (Some(field), message),
+        err @ (AppError::Rule { .. } | AppError::Conflict(_) | AppError::NotFound(_)) => (None, err.message()),
+        other => return Err(WebError::App(other)),
+    };
+    let values = values.into_iter().filter(|(name, _)| name != session::CSRF_FIELD && name != "idempotencyKey").collect();
+    Ok((status, Failed { form: form.to_string(), field, message, values }))
+}
