@@ -22,7 +22,7 @@ pub mod idempotency;
 pub mod server;
 /// Loading aggregates and appending their events, several in one transaction.
 pub mod store;
-/// The web pages under `/app/` for member enterprises and staff.
-pub mod web;
 /// Participants' personal data sealed under keys of their own, wrapped by the KEK; erasure by deleting a key.
 pub mod vault;
+/// The web pages under `/app/` for member enterprises and staff.
+pub mod web;

@@ -31,6 +31,7 @@ button{font:inherit;padding:.5rem 1rem;border-radius:4px;border:1px solid #14425
 button.secondary{background:#fff;color:#14425e}
 a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f2a900;outline-offset:1px}
 .error{color:#b00020;font-weight:600;margin:.25rem 0}
+.error-summary{border:3px solid #b00020;background:#fff;padding:.5rem 1rem;margin:0 0 1rem;border-radius:4px}
 .notice{background:#e7f4ea;border:1px solid #8cc79b;padding:.5rem 1rem;border-radius:4px}
 .muted{color:#5b6670}
 .total{font-size:1.15rem;font-weight:700}
@@ -135,8 +136,29 @@ impl<'a> Forms<'a> {
         Forms { csrf: session.csrf(), failed }
     }
 
+    /// Whether the refused submission was this form's.
+    pub fn has_failed(&self, form: &str) -> bool {
+        self.failed(form).is_some()
+    }
+
     fn failed(&self, form: &str) -> Option<&'a Failed> {
         self.failed.filter(|f| f.form == form)
+    }
+
+    /// At the top of a page shown again after a refused form: what went wrong, linked to the field
+    /// (or the form) it concerns, so neither a screen reader nor a phone user has to hunt for it.
+    pub fn summary(&self) -> Markup {
+        let Some(failed) = self.failed else { return html! {} };
+        let target = match &failed.field {
+            Some(field) if failed.values.contains_key(field) => format!("#{}-{field}", failed.form),
+            _ => format!("#{}", failed.form),
+        };
+        html! {
+            div.error-summary role="alert" {
+                p { strong { "Det gick inte att spara." } " " (failed.message) }
+                p { a href=(target) { "Gå till fältet" } }
+            }
+        }
     }
 
     /// A POST form with its CSRF token and a fresh idempotency key: sending the same rendering twice
@@ -165,7 +187,7 @@ impl<'a> Forms<'a> {
             div.field {
                 label for=(id) { (label) }
                 input id=(id) name=(name) type="text" value=(value) placeholder=(hint) autocomplete="off"
-                    aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| error_id.as_str())];
+                    autofocus[error.is_some()] aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| error_id.as_str())];
                 @if let Some(error) = error { p.error id=(error_id) { (error.message) } }
             }
         }

@@ -117,12 +117,20 @@ fn render(page: Result<Markup, WebError>, status: StatusCode) -> Response {
     }
 }
 
-async fn overview_page(app: &App, session: &Session, member_id: &str, failed: Option<&Failed>) -> Result<Markup, WebError> {
+async fn overview_page(
+    app: &App,
+    session: &Session,
+    member_id: &str,
+    failed: Option<&Failed>,
+) -> Result<Markup, WebError> {
     let actor = acting_for(session, member_id)?;
     let name = member_name(app, member_id).await?;
     let scope = access::read(&actor, Reading::Split)?;
-    let filter =
-        views::splits::AllocationFilter { scope: scope.clone(), agreement_id: None, member_id: Some(member_id.to_string()) };
+    let filter = views::splits::AllocationFilter {
+        scope: scope.clone(),
+        agreement_id: None,
+        member_id: Some(member_id.to_string()),
+    };
     let allocations = views::splits::list(app.reads(), &filter).await?;
     let place_filter = views::places::PlaceFilter { scope, agreement_id: None, member_id: Some(member_id.to_string()) };
     let places = views::places::page(app.reads(), &place_filter, &Page::default().counting(false)).await?.rows;
@@ -144,6 +152,7 @@ async fn overview_page(app: &App, session: &Session, member_id: &str, failed: Op
     let forms = Forms::new(session, failed);
     let today = today();
     let body = html! {
+        (forms.summary())
         p { "Medlemsföretag: " strong { (name) } }
         nav aria-label="Medlemssidor" {
             p { a href=(format!("/app/members/{member_id}/reports")) { "Månadsrapporter" } " · "
@@ -157,14 +166,17 @@ async fn overview_page(app: &App, session: &Session, member_id: &str, failed: Op
                 @let form_id = format!("open-{}", allocation.id);
                 div.card id=(format!("allocation-{}", allocation.id)) {
                     p { strong { (title(&agreements, &row.agreement_id)) } }
+                @let granted = allocation.on(today).or_else(|| allocation.versions.last().copied()).map(|v| v.places).unwrap_or(0);
+                @let open = u32::try_from(allocation.places.iter().filter(|p| p.closed_on.is_none()).count()).unwrap_or(u32::MAX);
                     p { "Period: " (allocation.period.start) " – " (allocation.period.end.map(|d| d.to_string()).unwrap_or_else(|| "tills vidare".into()))
-                        " · Platser nu: " (allocation.on(today).map(|v| v.places).unwrap_or(0))
-                        " · Öppnade: " (allocation.places.iter().filter(|p| p.closed_on.is_none()).count()) }
-                    (forms.form(&form_id, &format!("/app/members/{member_id}/places/open"), "Öppna plats", html! {
-                        input type="hidden" name="agreementId" value=(row.agreement_id);
-                        input type="hidden" name="allocationId" value=(allocation.id);
-                        (forms.field(&form_id, "openedOn", "Öppnas den", "ÅÅÅÅ-MM-DD", &today.to_string()))
-                    }))
+                        " · Tilldelade platser: " (granted) " · Öppnade: " (open) }
+                    @if open < granted || forms.has_failed(&form_id) {
+                        (forms.form(&form_id, &format!("/app/members/{member_id}/places/open"), "Öppna plats", html! {
+                            input type="hidden" name="agreementId" value=(row.agreement_id);
+                            input type="hidden" name="allocationId" value=(allocation.id);
+                            (forms.field(&form_id, "openedOn", "Öppnas den", "ÅÅÅÅ-MM-DD", &today.to_string()))
+                        }))
+                    }
                 }
             }
         }
@@ -190,7 +202,8 @@ fn place_card(
     let current = place.occupancy.last().filter(|o| o.to.is_none());
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let base = format!("/app/members/{member_id}/places/{place_id}");
-    let (fill, employ, vacate) = (format!("fill-{place_id}"), format!("employ-{place_id}"), format!("vacate-{place_id}"));
+    let (fill, employ, vacate) =
+        (format!("fill-{place_id}"), format!("employ-{place_id}"), format!("vacate-{place_id}"));
     let reasons: Vec<(String, String)> = REASONS.iter().map(|(v, _, t)| (v.to_string(), t.to_string())).collect();
     html! {
         div.card id=(format!("place-{place_id}")) data-place=(place_id) {
@@ -348,13 +361,23 @@ pub async fn reports(State(app): State<App>, session: Session, Path(member_id): 
     render(reports_page(&app, &session, &member_id, None).await, StatusCode::OK)
 }
 
-async fn reports_page(app: &App, session: &Session, member_id: &str, failed: Option<&Failed>) -> Result<Markup, WebError> {
+async fn reports_page(
+    app: &App,
+    session: &Session,
+    member_id: &str,
+    failed: Option<&Failed>,
+) -> Result<Markup, WebError> {
     let actor = acting_for(session, member_id)?;
     let name = member_name(app, member_id).await?;
     let scope = access::read(&actor, Reading::Reports)?;
-    let filter = views::reports::ReportFilter { scope: scope.clone(), member_id: Some(member_id.to_string()), ..Default::default() };
+    let filter = views::reports::ReportFilter {
+        scope: scope.clone(),
+        member_id: Some(member_id.to_string()),
+        ..Default::default()
+    };
     let rows = views::reports::page(app.reads(), &filter, &Page::default().counting(false)).await?.rows;
-    let split_filter = views::splits::AllocationFilter { scope, agreement_id: None, member_id: Some(member_id.to_string()) };
+    let split_filter =
+        views::splits::AllocationFilter { scope, agreement_id: None, member_id: Some(member_id.to_string()) };
     let mut ids: Vec<String> =
         views::splits::list(app.reads(), &split_filter).await?.into_iter().map(|row| row.agreement_id).collect();
     ids.extend(rows.iter().map(|r| r.state.agreement_id.clone()));
@@ -364,6 +387,7 @@ async fn reports_page(app: &App, session: &Session, member_id: &str, failed: Opt
     let choices: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), title(&agreements, id))).collect();
     let forms = Forms::new(session, failed);
     let body = html! {
+        (forms.summary())
         p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
         section aria-labelledby="submit" {
             h2 id="submit" { "Rapportera en månad" }
@@ -468,12 +492,18 @@ async fn report_page(
     let month = report.month.map(|m| m.to_string()).unwrap_or_default();
     let forms = Forms::new(session, failed);
     let again = |form_id: &str, action: String, submit: &str| {
-        forms.form(form_id, &action, submit, html! {
-            input type="hidden" name="agreementId" value=(report.agreement_id);
-            input type="hidden" name="month" value=(month);
-        })
+        forms.form(
+            form_id,
+            &action,
+            submit,
+            html! {
+                input type="hidden" name="agreementId" value=(report.agreement_id);
+                input type="hidden" name="month" value=(month);
+            },
+        )
     };
     let body = html! {
+        (forms.summary())
         p { a href=(format!("/app/members/{member_id}/reports")) { "Alla månadsrapporter" } }
         section {
             p { strong { (title(&agreements, &report.agreement_id)) } }
@@ -539,7 +569,9 @@ pub async fn correct(
     match done {
         Ok((report_id, _)) => see_other(&format!("/app/members/{member_id}/reports/{report_id}")),
         Err(err) => match refused(err, "correct", form) {
-            Ok((status, failed)) => render(report_page(&app, &session, &member_id, &report_id, Some(&failed)).await, status),
+            Ok((status, failed)) => {
+                render(report_page(&app, &session, &member_id, &report_id, Some(&failed)).await, status)
+            }
             Err(err) => err.into_response(),
         },
     }
@@ -551,26 +583,30 @@ pub async fn payouts(State(app): State<App>, session: Session, Path(member_id): 
         let actor = acting_for(&session, &member_id)?;
         let name = member_name(&app, &member_id).await?;
         let statements = payouts::payout_statements(&app, &actor, None, Some(&member_id)).await?;
-        Ok::<_, WebError>(layout::page("Avräkningar", Some(&session), html! {
-            p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
-            section {
-                @if statements.is_empty() { p.muted { "Inga avräkningar ännu." } }
-                @else {
-                    table {
-                        thead { tr { th { "Nummer" } th { "Månad" } th.num { "Brutto" } th.num { "Provision" } th.num { "Medlemsavgift" } th.num { "Utbetalning" } th { "" } } }
-                        tbody { @for s in &statements { tr {
-                            td data-label="Nummer" { (s.number) }
-                            td data-label="Månad" { (s.month) }
-                            td.num data-label="Brutto" { (money(s.gross.0)) }
-                            td.num data-label="Provision" { (money(s.commission.0)) }
-                            td.num data-label="Medlemsavgift" { (money(s.membership_fee.0)) }
-                            td.num data-label="Utbetalning" { (money(s.payout.0)) }
-                            td { a href=(format!("/app/members/{member_id}/statements.csv?month={}", s.month)) { "CSV" } }
-                        } } }
+        Ok::<_, WebError>(layout::page(
+            "Avräkningar",
+            Some(&session),
+            html! {
+                p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
+                section {
+                    @if statements.is_empty() { p.muted { "Inga avräkningar ännu." } }
+                    @else {
+                        table {
+                            thead { tr { th { "Nummer" } th { "Månad" } th.num { "Brutto" } th.num { "Provision" } th.num { "Medlemsavgift" } th.num { "Utbetalning" } th { "" } } }
+                            tbody { @for s in &statements { tr {
+                                td data-label="Nummer" { (s.number) }
+                                td data-label="Månad" { (s.month) }
+                                td.num data-label="Brutto" { (money(s.gross.0)) }
+                                td.num data-label="Provision" { (money(s.commission.0)) }
+                                td.num data-label="Medlemsavgift" { (money(s.membership_fee.0)) }
+                                td.num data-label="Utbetalning" { (money(s.payout.0)) }
+                                td { a href=(format!("/app/members/{member_id}/statements.csv?month={}", s.month)) { "CSV" } }
+                            } } }
+                        }
                     }
                 }
-            }
-        }))
+            },
+        ))
     };
     render(page.await, StatusCode::OK)
 }

@@ -151,6 +151,7 @@ pub fn refused(err: AppError, form: &str, values: HashMap<String, String>) -> Re
         err @ (AppError::Rule { .. } | AppError::Conflict(_) | AppError::NotFound(_)) => (None, err.message()),
         other => return Err(WebError::App(other)),
     };
-    let values = values.into_iter().filter(|(name, _)| name != session::CSRF_FIELD && name != "idempotencyKey").collect();
+    let values =
+        values.into_iter().filter(|(name, _)| name != session::CSRF_FIELD && name != "idempotencyKey").collect();
     Ok((status, Failed { form: form.to_string(), field, message, values }))
 }

@@ -163,7 +163,11 @@ pub async fn login(State(app): State<App>, Query(query): Query<HashMap<String, S
         (status, layout::message(&Message { title, text, link: None })).into_response()
     };
     let Some(token) = query.get("token").map(|t| t.trim()).filter(|t| !t.is_empty() && t.len() <= 4_096) else {
-        return refused(StatusCode::BAD_REQUEST, "Länken är ofullständig", "Inloggningslänken saknar sin nyckel. Kopiera hela länken och försök igen.");
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Länken är ofullständig",
+            "Inloggningslänken saknar sin nyckel. Kopiera hela länken och försök igen.",
+        );
     };
     let principal = match app.keys().verify(token) {
         Ok(principal) => principal,
@@ -176,7 +180,11 @@ pub async fn login(State(app): State<App>, Query(query): Query<HashMap<String, S
         }
         Err(err) => {
             tracing::info!(error = %err, "refused a sign-in link");
-            return refused(StatusCode::UNAUTHORIZED, "Länken gäller inte", "Inloggningslänken är inte giltig. Be konsortiets kansli om en ny länk.");
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "Länken gäller inte",
+                "Inloggningslänken är inte giltig. Be konsortiets kansli om en ny länk.",
+            );
         }
     };
     if principal.role == Role::Buyer {

@@ -71,13 +71,12 @@ async fn overview_page(
         views::invoices::InvoiceFilter { scope: all, status: None, buyer: None, month: None, today: today() };
     let invoices = views::invoices::page(db, &invoice_filter, &page()).await?.rows;
     let member_names: BTreeMap<&str, &str> = members.iter().map(|m| (m.id.as_str(), m.state.name.as_str())).collect();
-    let titles: BTreeMap<&str, &str> = agreements
-        .iter()
-        .filter_map(|a| a.state.terms.as_ref().map(|t| (a.id.as_str(), t.title.as_str())))
-        .collect();
+    let titles: BTreeMap<&str, &str> =
+        agreements.iter().filter_map(|a| a.state.terms.as_ref().map(|t| (a.id.as_str(), t.title.as_str()))).collect();
     let forms = Forms::new(session, failed);
     let month = previous_month().to_string();
     let body = html! {
+        (forms.summary())
         @if let Some(issued) = issued { p.notice role="status" { "Månadsavslutet är klart: " (issued) " fakturor utfärdade." } }
         section aria-labelledby="queue" {
             h2 id="queue" { "Attestkö" }
@@ -165,7 +164,13 @@ async fn overview_page(
 }
 
 /// Shows the overview again with the refusal beside its form, or goes back to it.
-async fn after(app: &App, session: &Session, form_id: &str, form: HashMap<String, String>, done: Result<String, AppError>) -> Response {
+async fn after(
+    app: &App,
+    session: &Session,
+    form_id: &str,
+    form: HashMap<String, String>,
+    done: Result<String, AppError>,
+) -> Response {
     match done {
         Ok(location) => see_other(&location),
         Err(err) => match refused(err, form_id, form) {
@@ -250,11 +255,7 @@ pub async fn invoice_xml(State(app): State<App>, session: Session, Path(file): P
 }
 
 /// `GET /app/staff/sie?month=YYYY-MM`: the month's bookkeeping as a SIE 4 file.
-pub async fn sie(
-    State(app): State<App>,
-    session: Session,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn sie(State(app): State<App>, session: Session, Query(query): Query<HashMap<String, String>>) -> Response {
     let file = async {
         let actor = staff(&session)?;
         let month = input::month("month", value(&query, "month"))?;
@@ -316,35 +317,41 @@ pub async fn utilisation(
         let rows = statistics::utilisation(app.reads(), &actor, &subject, period, None).await?;
         let agreement = views::agreements::get(app.reads(), &agreement_id, &views::Scope::All).await?;
         let title = agreement.and_then(|a| a.state.terms.map(|t| t.title)).unwrap_or_else(|| agreement_id.clone());
-        let field_error = |name: &str| failed.as_ref().filter(|f| f.field.as_deref() == Some(name)).map(|f| f.message.clone());
-        let chart = format!("/app/staff/agreements/{agreement_id}/utilisation.svg?from={}&to={}", period.from, period.to);
-        Ok::<_, WebError>(layout::page(&format!("Nyttjande: {title}"), Some(&session), html! {
-            p { a href="/app/staff" { "Till översikten" } }
-            form method="get" action=(format!("/app/staff/agreements/{agreement_id}")) {
-                @for (name, label, value) in [("from", "Från månad", period.from.to_string()), ("to", "Till månad", period.to.to_string())] {
-                    @let error = field_error(name);
-                    div.field { label for=(format!("period-{name}")) { (label) }
-                        input id=(format!("period-{name}")) name=(name) type="text" placeholder="ÅÅÅÅ-MM"
-                            value=(query.get(name).cloned().unwrap_or(value)) aria-invalid=[error.as_ref().map(|_| "true")];
-                        @if let Some(error) = error { p.error { (error) } } }
+        let field_error =
+            |name: &str| failed.as_ref().filter(|f| f.field.as_deref() == Some(name)).map(|f| f.message.clone());
+        let chart =
+            format!("/app/staff/agreements/{agreement_id}/utilisation.svg?from={}&to={}", period.from, period.to);
+        Ok::<_, WebError>(layout::page(
+            &format!("Nyttjande: {title}"),
+            Some(&session),
+            html! {
+                p { a href="/app/staff" { "Till översikten" } }
+                form method="get" action=(format!("/app/staff/agreements/{agreement_id}")) {
+                    @for (name, label, value) in [("from", "Från månad", period.from.to_string()), ("to", "Till månad", period.to.to_string())] {
+                        @let error = field_error(name);
+                        div.field { label for=(format!("period-{name}")) { (label) }
+                            input id=(format!("period-{name}")) name=(name) type="text" placeholder="ÅÅÅÅ-MM"
+                                value=(query.get(name).cloned().unwrap_or(value)) aria-invalid=[error.as_ref().map(|_| "true")];
+                            @if let Some(error) = error { p.error { (error) } } }
+                    }
+                    button.secondary type="submit" { "Visa" }
                 }
-                button.secondary type="submit" { "Visa" }
-            }
-            section {
-                img src=(chart) alt="Stapeldiagram: avtalade och fyllda platsdagar per månad (siffrorna står i tabellen nedan)" style="max-width:100%";
-                table #utilisation {
-                    thead { tr { th { "Månad" } th.num { "Avtalade platsdagar" } th.num { "Tilldelade" } th.num { "Fyllda" } th.num { "Anställda" } th.num { "Andel fylld" } } }
-                    tbody { @for row in &rows { tr {
-                        td data-label="Månad" { (row.month) }
-                        td.num data-label="Avtalade platsdagar" { (row.days.contracted) }
-                        td.num data-label="Tilldelade" { (row.days.allocated) }
-                        td.num data-label="Fyllda" { (row.days.filled) }
-                        td.num data-label="Anställda" { (row.days.employed) }
-                        td.num data-label="Andel fylld" { (row.days.share_filled().map(|s| format!("{:.1} %", s * 100.0)).unwrap_or_default()) }
-                    } } }
+                section {
+                    img src=(chart) alt="Stapeldiagram: avtalade och fyllda platsdagar per månad (siffrorna står i tabellen nedan)" style="max-width:100%";
+                    table #utilisation {
+                        thead { tr { th { "Månad" } th.num { "Avtalade platsdagar" } th.num { "Tilldelade" } th.num { "Fyllda" } th.num { "Anställda" } th.num { "Andel fylld" } } }
+                        tbody { @for row in &rows { tr {
+                            td data-label="Månad" { (row.month) }
+                            td.num data-label="Avtalade platsdagar" { (row.days.contracted) }
+                            td.num data-label="Tilldelade" { (row.days.allocated) }
+                            td.num data-label="Fyllda" { (row.days.filled) }
+                            td.num data-label="Anställda" { (row.days.employed) }
+                            td.num data-label="Andel fylld" { (row.days.share_filled().map(|s| format!("{:.1} %", s * 100.0)).unwrap_or_default()) }
+                        } } }
+                    }
                 }
-            }
-        }))
+            },
+        ))
     };
     render(page.await, StatusCode::OK)
 }
@@ -361,7 +368,9 @@ pub async fn chart(
         let agreement_id = input::id("agreementId", &agreement_id)?;
         let period = statistics::period(value(&query, "from"), value(&query, "to"))?;
         let subject = statistics::Subject::Agreement(agreement_id);
-        Ok::<_, WebError>(crate::exports::chart(&statistics::utilisation(app.reads(), &actor, &subject, period, None).await?))
+        Ok::<_, WebError>(crate::exports::chart(
+            &statistics::utilisation(app.reads(), &actor, &subject, period, None).await?,
+        ))
     };
     match svg.await {
         Ok(svg) => ([(CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
