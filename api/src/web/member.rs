@@ -100,6 +100,20 @@ async fn participant_name(app: &App, actor: &Actor, participant_id: &str) -> Str
     }
 }
 
+/// The names of several participants, each opened once.
+async fn participant_names(
+    app: &App,
+    actor: &Actor,
+    ids: std::collections::BTreeSet<String>,
+) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    for id in ids {
+        let name = participant_name(app, actor, &id).await;
+        names.insert(id, name);
+    }
+    names
+}
+
 fn previous_month() -> Month {
     let today = today();
     Month::of(today.replace_day(1).ok().and_then(|d| d.previous_day()).unwrap_or(today))
@@ -139,16 +153,8 @@ async fn overview_page(
     ids.sort();
     ids.dedup();
     let agreements = agreements(app, ids).await?;
-    let mut names = HashMap::new();
-    for place in &places {
-        for stay in &place.state.occupancy {
-            let id = stay.participant.to_string();
-            if !names.contains_key(&id) {
-                let name = participant_name(app, &actor, &id).await;
-                names.insert(id, name);
-            }
-        }
-    }
+    let ids = places.iter().flat_map(|p| p.state.occupancy.iter().map(|o| o.participant.to_string())).collect();
+    let names = participant_names(app, &actor, ids).await;
     let forms = Forms::new(session, failed);
     let today = today();
     let body = html! {
@@ -479,16 +485,8 @@ async fn report_page(
     let report: MonthlyReimbursement = row.state;
     let figures = report.figures.clone().ok_or_else(not_found)?;
     let agreements = agreements(app, vec![report.agreement_id.clone()]).await?;
-    let mut names = HashMap::new();
-    for line in &figures.places {
-        for segment in &line.month.segments {
-            let id = segment.participant.to_string();
-            if !names.contains_key(&id) {
-                let name = participant_name(app, &actor, &id).await;
-                names.insert(id, name);
-            }
-        }
-    }
+    let ids = figures.places.iter().flat_map(|l| l.month.segments.iter().map(|s| s.participant.to_string())).collect();
+    let names = participant_names(app, &actor, ids).await;
     let month = report.month.map(|m| m.to_string()).unwrap_or_default();
     let forms = Forms::new(session, failed);
     let again = |form_id: &str, action: String, submit: &str| {
