@@ -232,11 +232,17 @@ async fn a_member_reports_november_in_the_browser_and_staff_approve_and_invoice_
     assert_eq!(who, "Test p-anna", "{}", browser.text().await);
     browser.shot("member-place-filled").await;
 
-    // It submits November and sees 20 of 30 days at 6 000 kr: 400 000 öre.
+    // It has November computed, checks it, submits it and sees 20 of 30 days at 6 000 kr: 400 000 öre.
     browser.goto(&format!("{}{home}/reports", server.base)).await;
-    browser.type_into("#submit-month", "2024-11").await;
+    browser.type_into("#calc-month", "2024-11").await;
     browser.shot("member-reports").await;
+    let before = event_count(server.app().db()).await;
+    browser.submit("calc").await;
+    assert_eq!(browser.find("#total .money").await.attr("data-ore").await.ok().flatten().as_deref(), Some("400000"));
+    assert_eq!(event_count(server.app().db()).await, before, "computing the month stores nothing");
+    browser.shot("member-november-computed").await;
     browser.submit("submit").await;
+    assert_eq!(browser.text_of("#status").await, "Inskickad, väntar på attest");
     let total = browser.find("#total .money").await;
     assert_eq!(total.attr("data-ore").await.ok().flatten().as_deref(), Some("400000"));
     assert_eq!(total.text().await.unwrap_or_default(), "4 000,00 kr");
@@ -365,9 +371,9 @@ async fn bad_form_input_shows_the_fields_error_and_stores_nothing() {
 
     // A month that is not one is refused beside the month field.
     browser.goto(&format!("{}{home}/reports", server.base)).await;
-    browser.type_into("#submit-month", "2024-13").await;
-    browser.submit("submit").await;
-    assert!(!browser.text_of("#submit-month-error").await.is_empty());
+    browser.type_into("#calc-month", "2024-13").await;
+    browser.submit("calc").await;
+    assert!(!browser.text_of("#calc-month-error").await.is_empty());
     browser.shot("report-month-that-does-not-exist").await;
     assert_eq!(event_count(server.app().db()).await, before);
 

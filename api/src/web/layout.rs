@@ -194,9 +194,16 @@ impl<'a> Forms<'a> {
     }
 
     /// A labelled choice among `options` (value, text).
-    pub fn select(&self, form: &str, name: &str, label: &str, options: &[(String, String)]) -> Markup {
+    pub fn select(
+        &self,
+        form: &str,
+        name: &str,
+        label: &str,
+        options: &[(String, String)],
+        default: Option<&str>,
+    ) -> Markup {
         let failed = self.failed(form);
-        let chosen = failed.and_then(|f| f.values.get(name));
+        let chosen = failed.and_then(|f| f.values.get(name)).map(String::as_str).or(default);
         let error = failed.filter(|f| f.field.as_deref() == Some(name));
         let id = format!("{form}-{name}");
         let error_id = format!("{id}-error");
@@ -205,7 +212,7 @@ impl<'a> Forms<'a> {
                 label for=(id) { (label) }
                 select id=(id) name=(name) aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| error_id.as_str())] {
                     @for (value, text) in options {
-                        option value=(value) selected[chosen == Some(value)] { (text) }
+                        option value=(value) selected[chosen == Some(value.as_str())] { (text) }
                     }
                 }
                 @if let Some(error) = error { p.error id=(error_id) { (error.message) } }

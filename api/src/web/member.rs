@@ -18,7 +18,7 @@ use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::calendar::Month;
 use konsortium_domain::place::{ExitReason, TrainingPlace};
 use konsortium_domain::reimbursement::rule::RateKind;
-use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportStatus};
+use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportFigures, ReportStatus};
 use konsortium_projections::views::{self, Page};
 use maud::{html, Markup};
 use std::collections::{BTreeMap, HashMap};
@@ -242,7 +242,7 @@ fn place_card(
                         }
                         (forms.form(&vacate, &format!("{base}/vacate"), "Avsluta", html! {
                             (forms.field(&vacate, "lastDay", "Sista dag", "ÅÅÅÅ-MM-DD", ""))
-                            (forms.select(&vacate, "reason", "Orsak", &reasons))
+                            (forms.select(&vacate, "reason", "Orsak", &reasons, None))
                         }))
                     }
                 }
@@ -362,17 +362,28 @@ pub async fn vacate(
     after_place_form(&app, &session, &member_id, &format!("vacate-{place_id}"), form, done, &anchor).await
 }
 
-/// `GET /app/members/{member}/reports`.
-pub async fn reports(State(app): State<App>, session: Session, Path(member_id): Path<String>) -> Response {
-    render(reports_page(&app, &session, &member_id, None).await, StatusCode::OK)
+/// `GET /app/members/{member}/reports[?agreementId=…&month=YYYY-MM]`: the months sent, and the month
+/// asked for as submitting it would compute it now, to check before sending.
+pub async fn reports(
+    State(app): State<App>,
+    session: Session,
+    Path(member_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let asked = query.contains_key("month").then_some(&query);
+    match reports_page(&app, &session, &member_id, asked, None).await {
+        Ok((status, page)) => (status, page).into_response(),
+        Err(err) => err.into_response(),
+    }
 }
 
 async fn reports_page(
     app: &App,
     session: &Session,
     member_id: &str,
+    asked: Option<&HashMap<String, String>>,
     failed: Option<&Failed>,
-) -> Result<Markup, WebError> {
+) -> Result<(StatusCode, Markup), WebError> {
     let actor = acting_for(session, member_id)?;
     let name = member_name(app, member_id).await?;
     let scope = access::read(&actor, Reading::Reports)?;
@@ -391,17 +402,55 @@ async fn reports_page(
     ids.dedup();
     let agreements = agreements(app, ids.clone()).await?;
     let choices: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), title(&agreements, id))).collect();
-    let forms = Forms::new(session, failed);
+    let mut status = StatusCode::OK;
+    let mut calc_failed = None;
+    let mut preview = None;
+    if let Some(asked) = asked {
+        let computed = match month_to_report(member_id, asked) {
+            Ok(report) => reports::preview_monthly_report(app, &actor, &report).await.map(|f| (report, f)),
+            Err(err) => Err(err),
+        };
+        match computed {
+            Ok((report, figures)) => {
+                let ids = figures
+                    .places
+                    .iter()
+                    .flat_map(|l| l.month.segments.iter().map(|s| s.participant.to_string()))
+                    .collect();
+                let names = participant_names(app, &actor, ids).await;
+                preview = Some((report, figures, names));
+            }
+            Err(err) => {
+                let (refusal, failed) = refused(err, "calc", asked.clone())?;
+                status = refusal;
+                calc_failed = Some(failed);
+            }
+        }
+    }
+    let forms = Forms::new(session, failed.or(calc_failed.as_ref()));
+    let asked_value = |name: &str| asked.and_then(|a| a.get(name)).cloned();
+    let month = asked_value("month").unwrap_or_else(|| previous_month().to_string());
     let body = html! {
         (forms.summary())
         p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
-        section aria-labelledby="submit" {
-            h2 id="submit" { "Rapportera en månad" }
-            p.muted { "Beloppen räknas fram ur platserna: dagar med deltagare × avtalets ersättning." }
-            (forms.form("submit", &format!("/app/members/{member_id}/reports"), "Skicka in månaden", html! {
-                (forms.select("submit", "agreementId", "Avtal", &choices))
-                (forms.field("submit", "month", "Månad", "ÅÅÅÅ-MM", &previous_month().to_string()))
-            }))
+        section aria-labelledby="calc-heading" {
+            h2 id="calc-heading" { "Rapportera en månad" }
+            p.muted { "Beloppen räknas fram ur platserna: dagar med deltagare × avtalets ersättning. Kontrollera dem innan du skickar in." }
+            form method="get" action=(format!("/app/members/{member_id}/reports")) id="calc" novalidate {
+                (forms.select("calc", "agreementId", "Avtal", &choices, asked_value("agreementId").as_deref()))
+                (forms.field("calc", "month", "Månad", "ÅÅÅÅ-MM", &month))
+                button type="submit" { "Räkna fram månaden" }
+            }
+        }
+        @if let Some((report, figures, names)) = &preview {
+            section aria-labelledby="preview-heading" {
+                h2 id="preview-heading" { "Beräkning för " (report.month) ": " (title(&agreements, &report.agreement_id)) }
+                (figures_table(figures, names))
+                (forms.form("submit", &format!("/app/members/{member_id}/reports"), "Skicka in månaden", html! {
+                    input type="hidden" name="agreementId" value=(report.agreement_id);
+                    input type="hidden" name="month" value=(report.month);
+                }))
+            }
         }
         section aria-labelledby="list" {
             h2 id="list" { "Inskickade månader" }
@@ -422,7 +471,42 @@ async fn reports_page(
             }
         }
     };
-    Ok(layout::page("Månadsrapporter", Some(session), body))
+    Ok((status, layout::page("Månadsrapporter", Some(session), body)))
+}
+
+/// Per place: days, rate and amount; then total, commission and payout.
+fn figures_table(figures: &ReportFigures, names: &HashMap<String, String>) -> Markup {
+    html! {
+        table #places {
+            thead { tr { th { "Plats" } th { "Deltagare" } th.num { "Dagar" } th { "Ersättning" } th.num { "Belopp" } } }
+            tbody { @for line in &figures.places {
+                tr {
+                    td data-label="Plats" { (line.place_id) }
+                    td data-label="Deltagare" { @for s in &line.month.segments { (names.get(s.participant.as_str()).cloned().unwrap_or_default()) br; } }
+                    td.num data-label="Dagar" { (line.month.days_filled) " av " (line.month.days_in_month) }
+                    td data-label="Ersättning" { @for s in &line.month.segments {
+                        (kr(s.rate.0)) "/mån, " (s.days) " d" @match s.kind {
+                            RateKind::Employment => " (anställd)",
+                            RateKind::BeyondCap => " (över taket, ingen ersättning)",
+                            RateKind::BeyondEmploymentMaximum => " (över anställningstaket)",
+                            RateKind::Training => "",
+                        } br; } }
+                    td.num data-label="Belopp" { (money(line.month.amount.0)) }
+                }
+            } }
+        }
+        @if !figures.deliveries.is_empty() {
+            h2 { "Leveranser" }
+            ul { @for d in &figures.deliveries { li { (d.description) ": " (money(d.amount.0)) } } }
+        }
+        table #totals {
+            tbody {
+                tr { th { "Summa" } td.num.total #total { (money(figures.total.0)) } }
+                tr { th { "Provision" } td.num #commission { (money(figures.commission.0)) } }
+                tr { th { "Utbetalning" } td.num #payout { (money(figures.payout.0)) } }
+            }
+        }
+    }
 }
 
 fn month_to_report(member_id: &str, form: &HashMap<String, String>) -> Result<MonthToReport, AppError> {
@@ -451,14 +535,17 @@ pub async fn submit(
     };
     match done {
         Ok((report_id, _)) => see_other(&format!("/app/members/{member_id}/reports/{report_id}")),
-        Err(err) => match refused(err, "submit", form) {
-            Ok((status, failed)) => render(reports_page(&app, &session, &member_id, Some(&failed)).await, status),
+        Err(err) => match refused(err, "submit", form.clone()) {
+            Ok((status, failed)) => match reports_page(&app, &session, &member_id, Some(&form), Some(&failed)).await {
+                Ok((_, page)) => (status, page).into_response(),
+                Err(err) => err.into_response(),
+            },
             Err(err) => err.into_response(),
         },
     }
 }
 
-/// `GET /app/members/{member}/reports/{report}`: the month as computed, per place and in total.
+/// `GET /app/members/{member}/reports/{report}`: the month as submitted, per place and in total.
 pub async fn report(
     State(app): State<App>,
     session: Session,
@@ -507,35 +594,7 @@ async fn report_page(
             p { strong { (title(&agreements, &report.agreement_id)) } }
             p { "Månad: " strong #month { (month) } " · Version " (report.version) " · Status: " strong #status { (status_text(report.status)) } }
             @if let Some(reason) = &report.rejection { p.error role="alert" { "Skäl till återskick: " (reason) } }
-            table #places {
-                thead { tr { th { "Plats" } th { "Deltagare" } th.num { "Dagar" } th { "Ersättning" } th.num { "Belopp" } } }
-                tbody { @for line in &figures.places {
-                    tr {
-                        td data-label="Plats" { (line.place_id) }
-                        td data-label="Deltagare" { @for s in &line.month.segments { (names.get(s.participant.as_str()).cloned().unwrap_or_default()) br; } }
-                        td.num data-label="Dagar" { (line.month.days_filled) " av " (line.month.days_in_month) }
-                        td data-label="Ersättning" { @for s in &line.month.segments {
-                            (kr(s.rate.0)) "/mån, " (s.days) " d" @match s.kind {
-                                RateKind::Employment => " (anställd)",
-                                RateKind::BeyondCap => " (över taket, ingen ersättning)",
-                                RateKind::BeyondEmploymentMaximum => " (över anställningstaket)",
-                                RateKind::Training => "",
-                            } br; } }
-                        td.num data-label="Belopp" { (money(line.month.amount.0)) }
-                    }
-                } }
-            }
-            @if !figures.deliveries.is_empty() {
-                h2 { "Leveranser" }
-                ul { @for d in &figures.deliveries { li { (d.description) ": " (money(d.amount.0)) } } }
-            }
-            table #totals {
-                tbody {
-                    tr { th { "Summa" } td.num.total #total { (money(figures.total.0)) } }
-                    tr { th { "Provision" } td.num #commission { (money(figures.commission.0)) } }
-                    tr { th { "Utbetalning" } td.num #payout { (money(figures.payout.0)) } }
-                }
-            }
+            (figures_table(&figures, &names))
         }
         @match report.status {
             Some(ReportStatus::Approved) => section { h2 { "Rätta månaden" }
