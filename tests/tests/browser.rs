@@ -323,6 +323,31 @@ async fn a_member_reports_november_in_the_browser_and_staff_approve_and_invoice_
     assert_eq!(sie.status().as_u16(), 200);
     assert!(sie.bytes().await.unwrap_or_default().starts_with(b"#FLAGGA"));
 
+    // Once staff have run the payout statements, the member finds November's among its own, as CSV too.
+    let issued =
+        server.ok("mutation { issuePayoutStatements(month: \"2024-11\") { number payoutOre } }", json!({})).await;
+    let payout = issued["issuePayoutStatements"][0]["payoutOre"].as_i64().unwrap_or(-1);
+    assert!(payout > 0, "{issued:#}");
+    browser.sign_in(&link(&server, Role::Member, Some(&setup.member), 600), &home).await;
+    browser.goto(&format!("{}{home}/payouts", server.base)).await;
+    let shown = browser.find("td[data-label=Utbetalning] .money").await.attr("data-ore").await.ok().flatten();
+    assert_eq!(shown, Some(payout.to_string()));
+    browser.shot("member-payouts").await;
+    let csv_href =
+        browser.find("a[href*='statements.csv']").await.attr("href").await.ok().flatten().unwrap_or_default();
+    let cookie = browser.session_cookie().await;
+    let csv = server
+        .client()
+        .get(format!("{}{csv_href}", server.base))
+        .header("cookie", format!("konsortium_session={}", cookie.value()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(csv.status().as_u16(), 200);
+    let csv = csv.text().await.unwrap_or_default();
+    assert!(csv.contains("Returbutiken Fyndet,2024-11,"), "{csv}");
+    browser.sign_in(&link(&server, Role::Staff, None, 600), "/app/staff").await;
+
     // Utilisation of the agreement, with its chart.
     browser.goto(&format!("{}/app/staff/agreements/{}?from=2024-09&to=2024-12", server.base, setup.agreement)).await;
     let november = "#utilisation tbody tr:nth-child(3)";
@@ -333,6 +358,93 @@ async fn a_member_reports_november_in_the_browser_and_staff_approve_and_invoice_
         "place-days filled in November"
     );
     browser.shot("staff-utilisation").await;
+
+    browser.close().await;
+    server.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_employs_the_participant_and_later_records_that_they_left_for_studies() {
+    let db = TestDb::sqlite().await;
+    let server = TestApp::spawn(db.db.clone()).await;
+    let setup = november(&server, 1).await;
+    let filled = tour::fill(&server, &setup.place, "p-anna", "2024-11-11").await;
+    assert!(filled.get("errors").is_none(), "{filled:#}");
+    let browser = Browser::start("employ-vacate").await;
+    let home = format!("/app/members/{}", setup.member);
+    browser.sign_in(&link(&server, Role::Member, Some(&setup.member), 600), &home).await;
+
+    let employ = format!("employ-{}", setup.place);
+    browser.type_into(&format!("#{employ}-from"), "2024-12-01").await;
+    browser.submit(&employ).await;
+    let filled_by = browser.text_of(&format!("#place-{} .filled-by", setup.place)).await;
+    assert!(filled_by.contains("anställd från 2024-12-01"), "{filled_by}");
+    browser.shot("employed").await;
+
+    let vacate = format!("vacate-{}", setup.place);
+    browser.type_into(&format!("#{vacate}-lastDay"), "2025-01-31").await;
+    browser.find(&format!("#{vacate}-reason")).await.select_by_value("STUDIES").await.unwrap_or_else(|e| panic!("{e}"));
+    browser.submit(&vacate).await;
+    let history = browser.text_of(&format!("#place-{} details", setup.place)).await;
+    assert!(history.contains("Tidigare deltagare"), "{history}");
+    browser
+        .find(&format!("#place-{} details summary", setup.place))
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let history = browser.text_of(&format!("#place-{} details", setup.place)).await;
+    assert!(history.contains("Test p-anna: 2024-11-11 – 2025-01-31 (Studier)"), "{history}");
+    browser.shot("left-for-studies").await;
+    let place = server
+        .ok(
+            "query($p: ID!) { place(id: $p) { filledBy stays { employedFrom to exitReason } } }",
+            json!({ "p": setup.place }),
+        )
+        .await;
+    assert_eq!(place["place"]["filledBy"], Value::Null);
+    assert_eq!(
+        place["place"]["stays"][0],
+        json!({ "employedFrom": "2024-12-01", "to": "2025-01-31", "exitReason": "STUDIES" })
+    );
+
+    browser.close().await;
+    server.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_send_a_month_back_with_a_reason_and_the_member_reads_it() {
+    let db = TestDb::postgres().await;
+    let server = TestApp::spawn(db.db.clone()).await;
+    let setup = november(&server, 1).await;
+    let filled = tour::fill(&server, &setup.place, "p-anna", "2024-11-11").await;
+    assert!(filled.get("errors").is_none(), "{filled:#}");
+    let submitted = tour::submit(&server, &setup.agreement, &setup.member, "2024-11").await;
+    let report = submitted["data"]["submitMonthlyReport"]["id"].as_str().unwrap_or_default().to_string();
+    let browser = Browser::start("send-back").await;
+    browser.sign_in(&link(&server, Role::Staff, None, 600), "/app/staff").await;
+
+    // Without a reason the form is refused beside the reason field, and the month stays in the queue.
+    let reject = format!("reject-{report}");
+    let before = event_count(server.app().db()).await;
+    browser.submit(&reject).await;
+    let error = browser.text_of(&format!("[id='{reject}-reason-error']")).await;
+    assert!(!error.is_empty());
+    assert_eq!(event_count(server.app().db()).await, before);
+    browser.shot("send-back-without-a-reason").await;
+    browser.type_into(&format!("[id='{reject}-reason']"), "Platsen öppnades först den 1 december").await;
+    browser.submit(&reject).await;
+    assert!(browser.text().await.contains("Inga månader väntar på attest"), "{}", browser.text().await);
+
+    browser
+        .sign_in(&link(&server, Role::Member, Some(&setup.member), 600), &format!("/app/members/{}", setup.member))
+        .await;
+    browser.goto(&format!("{}/app/members/{}/reports/{report}", server.base, setup.member)).await;
+    assert_eq!(browser.text_of("#status").await, "Återskickad");
+    assert!(browser.text().await.contains("Skäl till återskick: Platsen öppnades först den 1 december"));
+    browser.shot("member-reads-why").await;
 
     browser.close().await;
     server.stop().await;

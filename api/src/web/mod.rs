@@ -147,11 +147,61 @@ pub fn value<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
 pub fn refused(err: AppError, form: &str, values: HashMap<String, String>) -> Result<(StatusCode, Failed), WebError> {
     let status = status_of(&err);
     let (field, message) = match err {
-        AppError::Invalid { field, message } => (Some(field), message),
+        AppError::Invalid { field, message } => (Some(field), swedish(&message)),
         err @ (AppError::Rule { .. } | AppError::Conflict(_) | AppError::NotFound(_)) => (None, err.message()),
         other => return Err(WebError::App(other)),
     };
     let values =
         values.into_iter().filter(|(name, _)| name != session::CSRF_FIELD && name != "idempotencyKey").collect();
     Ok((status, Failed { form: form.to_string(), field, message, values }))
+}
+
+/// The input errors a form meets most, in Swedish; any other message is shown as the API gives it.
+/// Matched on the domain's own wording, which the tests below pin.
+fn swedish(message: &str) -> String {
+    let got = |m: &str| m.rsplit_once("got ").map(|(_, typed)| typed.to_string()).unwrap_or_default();
+    match message {
+        "must not be empty" => "Fyll i fältet.".to_string(),
+        "contains a control character" => "Texten innehåller ett otillåtet tecken.".to_string(),
+        "a participant id is 3–64 letters, digits, '-' or '_'" => {
+            "Ett deltagar-id är 3–64 bokstäver, siffror, - eller _.".to_string()
+        }
+        "a participant id must be a pseudonym; this looks like a personnummer" => {
+            "Skriv deltagarens id, inte personnumret.".to_string()
+        }
+        m if m.starts_with("is longer than ") => {
+            let max: String = m.chars().filter(char::is_ascii_digit).collect();
+            format!("Texten är för lång: högst {max} tecken.")
+        }
+        m if m.starts_with("a date is written YYYY-MM-DD") => {
+            format!("Skriv ett datum som finns, som ÅÅÅÅ-MM-DD (du skrev {}).", got(m))
+        }
+        m if m.starts_with("a month is written YYYY-MM") => {
+            format!("Skriv en månad som ÅÅÅÅ-MM, mellan 1900-01 och 2200-12 (du skrev {}).", got(m))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::swedish;
+    use konsortium_domain::calendar::{InvalidDate, InvalidMonth};
+    use konsortium_domain::place::InvalidParticipantId;
+    use konsortium_domain::text::InvalidText;
+
+    #[test]
+    fn the_common_input_errors_read_in_swedish() {
+        assert_eq!(swedish(&InvalidText::Empty.to_string()), "Fyll i fältet.");
+        assert_eq!(swedish(&InvalidText::TooLong { max: 200 }.to_string()), "Texten är för lång: högst 200 tecken.");
+        assert_eq!(swedish(&InvalidText::ControlCharacter.to_string()), "Texten innehåller ett otillåtet tecken.");
+        assert_eq!(
+            swedish(&InvalidDate::Format("2024-11-31".into()).to_string()),
+            "Skriv ett datum som finns, som ÅÅÅÅ-MM-DD (du skrev \"2024-11-31\")."
+        );
+        assert!(swedish(&InvalidMonth("2024-13".into()).to_string()).starts_with("Skriv en månad som ÅÅÅÅ-MM"));
+        assert!(swedish(&InvalidParticipantId::Format.to_string()).starts_with("Ett deltagar-id"));
+        assert!(swedish(&InvalidParticipantId::LooksLikePersonnummer.to_string()).starts_with("Skriv deltagarens id"));
+        assert_eq!(swedish("the rule's own words"), "the rule's own words");
+    }
 }
