@@ -415,6 +415,48 @@ async fn a_member_employs_the_participant_and_later_records_that_they_left_for_s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_registers_a_participant_and_fills_a_place_with_them() {
+    let db = TestDb::sqlite().await;
+    let server = TestApp::spawn(db.db.clone()).await;
+    let setup = november(&server, 1).await;
+    let browser = Browser::start("register").await;
+    let home = format!("/app/members/{}", setup.member);
+    browser.sign_in(&link(&server, Role::Member, Some(&setup.member), 600), &home).await;
+
+    let number = konsortium_domain::personnummer::Personnummer::generate(time::macros::date!(1990 - 04 - 02), 7, false)
+        .to_string();
+    let wrong_check_digit = {
+        let last = number.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(0);
+        format!("{}{}", &number[..number.len() - 1], (last + 1) % 10)
+    };
+    browser.type_into("#register-name", "Bodil Berg").await;
+    browser.type_into("#register-personnummer", &wrong_check_digit).await;
+    browser.type_into("#register-yearOfBirth", "1990").await;
+    browser.type_into("#register-referringAuthority", "Arbetsförmedlingen").await;
+    let before = event_count(server.app().db()).await;
+    browser.submit("register").await;
+    assert!(!browser.text_of("#register-personnummer-error").await.is_empty());
+    assert_eq!(event_count(server.app().db()).await, before, "nobody was registered");
+    assert!(!browser.text().await.contains(&wrong_check_digit), "no message repeats the personnummer");
+    browser.shot("register-with-a-wrong-check-digit").await;
+
+    browser.type_into("#register-personnummer", &number).await;
+    browser.submit("register").await;
+    let id = browser.text_of("#registered").await;
+    let fill = format!("fill-{}", setup.place);
+    let offered = browser.find(&format!("#{fill}-participantId")).await.prop("value").await.ok().flatten();
+    assert_eq!(offered.as_deref(), Some(id.as_str()), "the fill form offers the new id");
+    browser.shot("registered").await;
+    browser.type_into(&format!("#{fill}-from"), "2024-11-11").await;
+    browser.submit(&fill).await;
+    assert_eq!(browser.text_of(&format!("#place-{} .participant", setup.place)).await, "Bodil Berg");
+
+    browser.close().await;
+    server.stop().await;
+    db.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_send_a_month_back_with_a_reason_and_the_member_reads_it() {
     let db = TestDb::postgres().await;
     let server = TestApp::spawn(db.db.clone()).await;

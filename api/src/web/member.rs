@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konsortium_domain::agreement::FrameworkAgreement;
 use konsortium_domain::calendar::Month;
+use konsortium_domain::participant::{Gender, TargetGroup};
 use konsortium_domain::place::{ExitReason, TrainingPlace};
 use konsortium_domain::reimbursement::rule::RateKind;
 use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportFigures, ReportStatus};
@@ -34,6 +35,36 @@ const REASONS: [(&str, ExitReason, &str); 6] = [
     ("OTHER_INTERVENTION", ExitReason::OtherIntervention, "Annan insats"),
     ("ENDED_EARLY", ExitReason::EndedEarly, "Avbrott"),
 ];
+
+const GENDERS: [(&str, Gender, &str); 4] = [
+    ("WOMAN", Gender::Woman, "Kvinna"),
+    ("MAN", Gender::Man, "Man"),
+    ("OTHER", Gender::Other, "Annat"),
+    ("NOT_STATED", Gender::NotStated, "Vill inte uppge"),
+];
+
+const TARGET_GROUPS: [(&str, TargetGroup, &str); 3] = [
+    (
+        "REGISTERED_TWELVE_MONTHS",
+        TargetGroup::RegisteredTwelveMonths,
+        "Inskriven hos Arbetsförmedlingen minst 12 månader",
+    ),
+    ("YOUNG_SIX_MONTHS", TargetGroup::YoungSixMonths, "Ung, inskriven minst 6 månader"),
+    ("NEWLY_ARRIVED", TargetGroup::NewlyArrived, "Nyanländ"),
+];
+
+fn options<T>(choices: &[(&str, T, &str)]) -> Vec<(String, String)> {
+    choices.iter().map(|(value, _, text)| (value.to_string(), text.to_string())).collect()
+}
+
+/// The choice a form sent, or the field's error.
+fn chosen<T: Copy>(choices: &[(&str, T, &str)], form: &HashMap<String, String>, field: &str) -> Result<T, AppError> {
+    choices
+        .iter()
+        .find(|(v, _, _)| *v == value(form, field))
+        .map(|(_, choice, _)| *choice)
+        .ok_or_else(|| AppError::invalid(field, "choose one of the listed options"))
+}
 
 fn reason_text(reason: ExitReason) -> &'static str {
     REASONS.iter().find(|(_, r, _)| *r == reason).map(|(_, _, text)| *text).unwrap_or("")
@@ -120,8 +151,17 @@ fn previous_month() -> Month {
 }
 
 /// `GET /app/members/{member}`.
-pub async fn overview(State(app): State<App>, session: Session, Path(member_id): Path<String>) -> Response {
-    render(overview_page(&app, &session, &member_id, None).await, StatusCode::OK)
+///
+/// `?ny=ID` after registering a participant: says so, and offers the id in the forms that fill a place.
+pub async fn overview(
+    State(app): State<App>,
+    session: Session,
+    Path(member_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let registered = query.get("ny").and_then(|id| input::participant("ny", id).ok());
+    let registered = registered.as_ref().map(|id| id.as_str());
+    render(overview_page(&app, &session, &member_id, None, registered).await, StatusCode::OK)
 }
 
 fn render(page: Result<Markup, WebError>, status: StatusCode) -> Response {
@@ -136,6 +176,7 @@ async fn overview_page(
     session: &Session,
     member_id: &str,
     failed: Option<&Failed>,
+    registered: Option<&str>,
 ) -> Result<Markup, WebError> {
     let actor = acting_for(session, member_id)?;
     let name = member_name(app, member_id).await?;
@@ -157,8 +198,13 @@ async fn overview_page(
     let names = participant_names(app, &actor, ids).await;
     let forms = Forms::new(session, failed);
     let today = today();
+    let genders = options(&GENDERS);
+    let groups = options(&TARGET_GROUPS);
     let body = html! {
         (forms.summary())
+        @if let Some(id) = registered {
+            p.notice role="status" { "Deltagaren är registrerad med id " strong #registered { (id) } ". Fyll en ledig plats med det id:t nedan." }
+        }
         p { "Medlemsföretag: " strong { (name) } }
         nav aria-label="Medlemssidor" {
             p { a href=(format!("/app/members/{member_id}/reports")) { "Månadsrapporter" } " · "
@@ -190,8 +236,20 @@ async fn overview_page(
             h2 id="places" { "Platser" }
             @if places.is_empty() { p.muted { "Inga platser är öppnade ännu." } }
             @for row in &places {
-                (place_card(&forms, member_id, &row.id, &row.state, &agreements, &names))
+                (place_card(&forms, member_id, &row.id, &row.state, &agreements, &names, registered.unwrap_or_default()))
             }
+        }
+        section aria-labelledby="register" {
+            h2 id="register" { "Registrera en deltagare" }
+            p.muted { "Uppgifterna om personen sparas krypterade. På platserna och i rapporterna står bara deltagarens id och, för er, namnet." }
+            (forms.form("register", &format!("/app/members/{member_id}/participants"), "Registrera", html! {
+                (forms.field("register", "name", "Namn", "", ""))
+                (forms.field("register", "personnummer", "Personnummer eller samordningsnummer", "ÅÅÅÅMMDD-NNNN", ""))
+                (forms.field("register", "yearOfBirth", "Födelseår", "ÅÅÅÅ", ""))
+                (forms.field("register", "referringAuthority", "Anvisande myndighet", "t.ex. Arbetsförmedlingen", ""))
+                (forms.select("register", "gender", "Kön", &genders, None))
+                (forms.select("register", "targetGroup", "Målgrupp", &groups, None))
+            }))
         }
     };
     Ok(layout::page("Mina platser", Some(session), body))
@@ -204,6 +262,7 @@ fn place_card(
     place: &TrainingPlace,
     agreements: &BTreeMap<String, FrameworkAgreement>,
     names: &HashMap<String, String>,
+    new_participant: &str,
 ) -> Markup {
     let current = place.occupancy.last().filter(|o| o.to.is_none());
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
@@ -231,7 +290,7 @@ fn place_card(
                 div.forms {
                     @if current.is_none() {
                         (forms.form(&fill, &format!("{base}/fill"), "Fyll platsen", html! {
-                            (forms.field(&fill, "participantId", "Deltagarens id", "t.ex. p-3f9a…", ""))
+                            (forms.field(&fill, "participantId", "Deltagarens id", "från registreringen", new_participant))
                             (forms.field(&fill, "from", "Från och med", "ÅÅÅÅ-MM-DD", ""))
                         }))
                     } @else {
@@ -264,7 +323,7 @@ async fn after_place_form(
     match done {
         Ok(()) => see_other(&format!("/app/members/{member_id}#{anchor}")),
         Err(err) => match refused(err, form_id, form) {
-            Ok((status, failed)) => render(overview_page(app, session, member_id, Some(&failed)).await, status),
+            Ok((status, failed)) => render(overview_page(app, session, member_id, Some(&failed), None).await, status),
             Err(err) => err.into_response(),
         },
     }
@@ -350,16 +409,54 @@ pub async fn vacate(
     let done = async {
         let place = input::id("placeId", &place_id)?;
         let last_day = input::date("lastDay", value(&form, "lastDay"))?;
-        let reason = REASONS
-            .iter()
-            .find(|(v, _, _)| *v == value(&form, "reason"))
-            .map(|(_, r, _)| *r)
-            .ok_or_else(|| AppError::invalid("reason", "choose one of the listed reasons"))?;
+        let reason = chosen(&REASONS, &form, "reason")?;
         places::vacate_place(&app, &actor, &place, last_day, reason).await.map(|_| ())
     }
     .await;
     let anchor = format!("place-{place_id}");
     after_place_form(&app, &session, &member_id, &format!("vacate-{place_id}"), form, done, &anchor).await
+}
+
+/// `POST /app/members/{member}/participants`: takes a person in; the member's page then offers the
+/// new id for filling a place.
+pub async fn register_participant(
+    State(app): State<App>,
+    session: Session,
+    Path(member_id): Path<String>,
+    Form(form): FormData,
+) -> Response {
+    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
+        return err.into_response();
+    }
+    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let done = async {
+        let year: i32 = value(&form, "yearOfBirth")
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("yearOfBirth", "write the year of birth as four digits"))?;
+        let new = participants::NewParticipant {
+            personal: input::personal_data(
+                value(&form, "name"),
+                value(&form, "personnummer"),
+                year,
+                value(&form, "referringAuthority"),
+            )?,
+            gender: chosen(&GENDERS, &form, "gender")?,
+            target_group: chosen(&TARGET_GROUPS, &form, "targetGroup")?,
+            member_id: Some(input::id("memberId", &member_id)?),
+        };
+        participants::register_participant(&app, &actor, &new).await
+    }
+    .await;
+    match done {
+        Ok(id) => see_other(&format!("/app/members/{member_id}?ny={id}#places")),
+        Err(err) => match refused(err, "register", form) {
+            Ok((status, failed)) => {
+                render(overview_page(&app, &session, &member_id, Some(&failed), None).await, status)
+            }
+            Err(err) => err.into_response(),
+        },
+    }
 }
 
 /// `GET /app/members/{member}/reports[?agreementId=…&month=YYYY-MM]`: the months sent, and the month

@@ -31,6 +31,7 @@ pub fn routes(app: App) -> Router {
         .route("/app/login", get(session::login))
         .route("/app/logout", post(session::logout))
         .route("/app/members/{member}", get(member::overview))
+        .route("/app/members/{member}/participants", post(member::register_participant))
         .route("/app/members/{member}/places/open", post(member::open_place))
         .route("/app/members/{member}/places/{place}/fill", post(member::fill_place))
         .route("/app/members/{member}/places/{place}/employ", post(member::employ))
@@ -169,6 +170,14 @@ fn swedish(message: &str) -> String {
         "a participant id must be a pseudonym; this looks like a personnummer" => {
             "Skriv deltagarens id, inte personnumret.".to_string()
         }
+        "a personnummer is written YYYYMMDD-NNNN or YYMMDD-NNNN" => {
+            "Skriv personnumret som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN.".to_string()
+        }
+        "the date in the personnummer does not exist" => "Datumet i personnumret finns inte.".to_string(),
+        "the check digit of the personnummer is wrong" => {
+            "Kontrollsiffran stämmer inte: kontrollera personnumret.".to_string()
+        }
+        "does not agree with the personnummer" => "Födelseåret stämmer inte med personnumret.".to_string(),
         m if m.starts_with("is longer than ") => {
             let max: String = m.chars().filter(char::is_ascii_digit).collect();
             format!("Texten är för lång: högst {max} tecken.")
@@ -187,6 +196,7 @@ fn swedish(message: &str) -> String {
 mod tests {
     use super::swedish;
     use konsortium_domain::calendar::{InvalidDate, InvalidMonth};
+    use konsortium_domain::personnummer::InvalidPersonnummer;
     use konsortium_domain::place::InvalidParticipantId;
     use konsortium_domain::text::InvalidText;
 
@@ -202,6 +212,9 @@ mod tests {
         assert!(swedish(&InvalidMonth("2024-13".into()).to_string()).starts_with("Skriv en månad som ÅÅÅÅ-MM"));
         assert!(swedish(&InvalidParticipantId::Format.to_string()).starts_with("Ett deltagar-id"));
         assert!(swedish(&InvalidParticipantId::LooksLikePersonnummer.to_string()).starts_with("Skriv deltagarens id"));
+        for number in [InvalidPersonnummer::Format, InvalidPersonnummer::Date, InvalidPersonnummer::CheckDigit] {
+            assert_ne!(swedish(&number.to_string()), number.to_string());
+        }
         assert_eq!(swedish("the rule's own words"), "the rule's own words");
     }
 }
