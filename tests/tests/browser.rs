@@ -76,6 +76,12 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("Chromium did not start a WebDriver session: {e}"));
         std::fs::create_dir_all(screenshots()).unwrap_or_else(|e| panic!("cannot create target/screenshots: {e}"));
+        // This run's screenshots replace the last run's of the same test.
+        for old in std::fs::read_dir(screenshots()).into_iter().flatten().flatten() {
+            if old.file_name().to_string_lossy().starts_with(&format!("{test}-")) {
+                let _ = std::fs::remove_file(old.path());
+            }
+        }
         Browser { client, driver, profile, test: test.to_string(), shots: Default::default() }
     }
 
@@ -357,6 +363,12 @@ async fn a_member_reports_november_in_the_browser_and_staff_approve_and_invoice_
         "20",
         "place-days filled in November"
     );
+    let chart = browser
+        .client
+        .execute("return document.querySelector('img[src*=\"utilisation.svg\"]').naturalWidth;", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(chart.as_u64().unwrap_or(0) > 0, "the chart loads with the staff session: {chart}");
     browser.shot("staff-utilisation").await;
 
     browser.close().await;
@@ -613,6 +625,12 @@ fn plain_client() -> reqwest::Client {
 async fn sign_in_plain(server: &TestApp, link: &str) -> (String, String) {
     let response = plain_client().get(link).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(response.status().as_u16(), 200);
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header("x-frame-options"), "DENY", "no other site frames the pages");
+    assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert_eq!(header("referrer-policy"), "no-referrer", "the link's token never leaves in a Referer");
+    assert_eq!(header("cache-control"), "no-store");
     let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let pair = set_cookie.split(';').next().unwrap_or_default().to_string();
     let _ = server;

@@ -50,6 +50,28 @@ pub fn routes(app: App) -> Router {
         .route("/app/staff/agreements/{agreement}", get(staff::utilisation))
         .route("/app/staff/agreements/{agreement}/utilisation.svg", get(staff::chart))
         .with_state(app)
+        .layer(axum::middleware::map_response(protective_headers))
+}
+
+/// The pages show personal data and carry forms: no cache keeps them, no other site frames them
+/// (clickjacking), nothing but this server's own styles, images and form targets runs in them, and
+/// a sign-in link's token never leaves in a `Referer`.
+async fn protective_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, "cache-control", "no-store");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "x-content-type-options", "nosniff");
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; connect-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    );
+    response
 }
 
 /// `GET /app/`: where the session belongs.

@@ -158,7 +158,11 @@ async fn consume(db: &Db, token: &str, subject: &str) -> Result<bool, DbError> {
 
 /// `GET /app/login?token=…`: the link `konsortium token --login-url` prints. Works once; an expired,
 /// used or broken link says which, in a 4xx page.
-pub async fn login(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> Response {
+pub async fn login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let refused = |status: StatusCode, title: &str, text: &str| {
         (status, layout::message(&Message { title, text, link: None })).into_response()
     };
@@ -220,7 +224,15 @@ pub async fn login(State(app): State<App>, Query(query): Query<HashMap<String, S
         Ok(value) => value,
         Err(err) => return err.into_response(),
     };
-    let cookie = format!("{COOKIE_NAME}={value}; HttpOnly; SameSite=Strict; Path=/app; Max-Age={SESSION_SECONDS}");
+    // Behind a proxy that ends TLS the cookie is only ever sent back over HTTPS.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    let cookie = format!(
+        "{COOKIE_NAME}={value}; HttpOnly; SameSite=Strict; Path=/app; Max-Age={SESSION_SECONDS}{}",
+        if secure { "; Secure" } else { "" }
+    );
     let session = Session { csrf: csrf_of(&app, &claims.sid), sid: claims.sid, principal };
     tracing::info!(subject = %session.principal.subject, role = session.principal.role.as_str(), "signed in to the web pages");
     let home = session.home();

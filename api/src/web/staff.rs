@@ -346,7 +346,7 @@ pub async fn utilisation(
                             td.num data-label="Tilldelade" { (row.days.allocated) }
                             td.num data-label="Fyllda" { (row.days.filled) }
                             td.num data-label="Anställda" { (row.days.employed) }
-                            td.num data-label="Andel fylld" { (row.days.share_filled().map(|s| format!("{:.1} %", s * 100.0)).unwrap_or_default()) }
+                            td.num data-label="Andel fylld" { (row.days.share_filled().map(|s| format!("{:.1} %", s * 100.0).replace('.', ",")).unwrap_or_default()) }
                         } } }
                     }
                 }
