@@ -36,11 +36,11 @@ pub fn routes(app: App) -> Router {
         .route("/app/members/{member}/places/{place}/fill", post(member::fill_place))
         .route("/app/members/{member}/places/{place}/employ", post(member::employ))
         .route("/app/members/{member}/places/{place}/vacate", post(member::vacate))
-        .route("/app/members/{member}/reports", get(member::reports).post(member::submit))
-        .route("/app/members/{member}/reports/{report}", get(member::report))
-        .route("/app/members/{member}/reports/{report}/correct", post(member::correct))
-        .route("/app/members/{member}/payouts", get(member::payouts))
-        .route("/app/members/{member}/statements.csv", get(member::statements_csv))
+        .route("/app/members/{member}/reports", get(member::months::reports).post(member::months::submit))
+        .route("/app/members/{member}/reports/{report}", get(member::months::report))
+        .route("/app/members/{member}/reports/{report}/correct", post(member::months::correct))
+        .route("/app/members/{member}/payouts", get(member::payouts::payouts))
+        .route("/app/members/{member}/statements.csv", get(member::payouts::statements_csv))
         .route("/app/staff", get(staff::overview))
         .route("/app/staff/reports/{report}/approve", post(staff::approve))
         .route("/app/staff/reports/{report}/reject", post(staff::reject))
@@ -158,6 +158,21 @@ pub fn see_other(location: &str) -> Response {
         response.headers_mut().insert(LOCATION, location);
     }
     response
+}
+
+/// A page, or the page saying why it cannot be shown.
+pub fn render(page: Result<maud::Markup, WebError>, status: StatusCode) -> Response {
+    match page {
+        Ok(page) => (status, page).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// The month a report is usually sent for: the one that just ended (in Swedish time).
+pub fn previous_month() -> konsortium_domain::calendar::Month {
+    let today = crate::application::today();
+    let first = today.replace_day(1).ok().and_then(|d| d.previous_day()).unwrap_or(today);
+    konsortium_domain::calendar::Month::of(first)
 }
 
 /// A form's field as sent, or empty.

@@ -3,7 +3,7 @@
 
 use super::layout::{self, money, Failed, Forms};
 use super::session::Session;
-use super::{refused, see_other, value, WebError};
+use super::{previous_month, refused, render, see_other, value, WebError};
 use crate::app::{Actor, App};
 use crate::application::invoicing::{self, MonthEndRun};
 use crate::application::{access, input, payouts, reports, statistics, today};
@@ -25,18 +25,6 @@ fn staff(session: &Session) -> Result<Actor, WebError> {
     let actor = session.actor();
     access::staff(&actor)?;
     Ok(actor)
-}
-
-fn previous_month() -> Month {
-    let today = today();
-    Month::of(today.replace_day(1).ok().and_then(|d| d.previous_day()).unwrap_or(today))
-}
-
-fn render(page: Result<Markup, WebError>, status: StatusCode) -> Response {
-    match page {
-        Ok(page) => (status, page).into_response(),
-        Err(err) => err.into_response(),
-    }
 }
 
 /// `GET /app/staff`.

@@ -2,24 +2,25 @@
 //! month's report computed from them, and its payout statements. Staff may open them too; another
 //! member may not (`403`).
 
-use super::layout::{self, kr, money, Failed, Forms};
+/// The month computed from the places, submitted and corrected.
+pub mod months;
+/// Payout statements, each as CSV.
+pub mod payouts;
+
+use super::layout::{self, Failed, Forms};
 use super::session::Session;
-use super::{refused, see_other, value, WebError};
+use super::{refused, render, see_other, value, WebError};
 use crate::app::{Actor, App};
 use crate::application::access::{self, Reading};
-use crate::application::reports::{self, MonthToReport};
-use crate::application::{input, participants, payouts, places, today};
+use crate::application::{input, participants, places, today};
 use crate::error::AppError;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konsortium_domain::agreement::FrameworkAgreement;
-use konsortium_domain::calendar::Month;
 use konsortium_domain::participant::{Gender, TargetGroup};
 use konsortium_domain::place::{ExitReason, TrainingPlace};
-use konsortium_domain::reimbursement::rule::RateKind;
-use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportFigures, ReportStatus};
+use konsortium_domain::reimbursement::ReportStatus;
 use konsortium_projections::views::{self, Page};
 use maud::{html, Markup};
 use std::collections::{BTreeMap, HashMap};
@@ -70,7 +71,7 @@ fn reason_text(reason: ExitReason) -> &'static str {
     REASONS.iter().find(|(_, r, _)| *r == reason).map(|(_, _, text)| *text).unwrap_or("")
 }
 
-fn status_text(status: Option<ReportStatus>) -> &'static str {
+pub(crate) fn status_text(status: Option<ReportStatus>) -> &'static str {
     match status {
         Some(ReportStatus::Submitted) => "Inskickad, väntar på attest",
         Some(ReportStatus::Approved) => "Attesterad",
@@ -81,25 +82,25 @@ fn status_text(status: Option<ReportStatus>) -> &'static str {
 }
 
 /// The caller, if it may act for `member_id` (staff, or that member), else `403`.
-fn acting_for(session: &Session, member_id: &str) -> Result<Actor, WebError> {
+pub(crate) fn acting_for(session: &Session, member_id: &str) -> Result<Actor, WebError> {
     let actor = session.actor();
     access::member(&actor, member_id)?;
     Ok(actor)
 }
 
 /// The member's name, or `404`.
-async fn member_name(app: &App, member_id: &str) -> Result<String, WebError> {
+pub(crate) async fn member_name(app: &App, member_id: &str) -> Result<String, WebError> {
     let row = views::members::get(app.reads(), member_id, &views::Scope::All).await?;
     row.map(|row| row.state.name).ok_or_else(|| WebError::App(AppError::NotFound(format!("no member {member_id}"))))
 }
 
 /// Agreements by id, for titles.
-async fn agreements(app: &App, ids: Vec<String>) -> Result<BTreeMap<String, FrameworkAgreement>, WebError> {
+pub(crate) async fn agreements(app: &App, ids: Vec<String>) -> Result<BTreeMap<String, FrameworkAgreement>, WebError> {
     let rows = views::agreements::by_ids(app.reads(), &ids, &views::Scope::All).await?;
     Ok(rows.into_iter().map(|row| (row.id, row.state)).collect())
 }
 
-fn title(agreements: &BTreeMap<String, FrameworkAgreement>, id: &str) -> String {
+pub(crate) fn title(agreements: &BTreeMap<String, FrameworkAgreement>, id: &str) -> String {
     agreements
         .get(id)
         .and_then(|a| a.terms.as_ref())
@@ -132,7 +133,7 @@ async fn participant_name(app: &App, actor: &Actor, participant_id: &str) -> Str
 }
 
 /// The names of several participants, each opened once.
-async fn participant_names(
+pub(crate) async fn participant_names(
     app: &App,
     actor: &Actor,
     ids: std::collections::BTreeSet<String>,
@@ -143,11 +144,6 @@ async fn participant_names(
         names.insert(id, name);
     }
     names
-}
-
-fn previous_month() -> Month {
-    let today = today();
-    Month::of(today.replace_day(1).ok().and_then(|d| d.previous_day()).unwrap_or(today))
 }
 
 /// `GET /app/members/{member}`.
@@ -162,13 +158,6 @@ pub async fn overview(
     let registered = query.get("ny").and_then(|id| input::participant("ny", id).ok());
     let registered = registered.as_ref().map(|id| id.as_str());
     render(overview_page(&app, &session, &member_id, None, registered).await, StatusCode::OK)
-}
-
-fn render(page: Result<Markup, WebError>, status: StatusCode) -> Response {
-    match page {
-        Ok(page) => (status, page).into_response(),
-        Err(err) => err.into_response(),
-    }
 }
 
 async fn overview_page(
@@ -456,335 +445,5 @@ pub async fn register_participant(
             }
             Err(err) => err.into_response(),
         },
-    }
-}
-
-/// `GET /app/members/{member}/reports[?agreementId=…&month=YYYY-MM]`: the months sent, and the month
-/// asked for as submitting it would compute it now, to check before sending.
-pub async fn reports(
-    State(app): State<App>,
-    session: Session,
-    Path(member_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let asked = query.contains_key("month").then_some(&query);
-    match reports_page(&app, &session, &member_id, asked, None).await {
-        Ok((status, page)) => (status, page).into_response(),
-        Err(err) => err.into_response(),
-    }
-}
-
-async fn reports_page(
-    app: &App,
-    session: &Session,
-    member_id: &str,
-    asked: Option<&HashMap<String, String>>,
-    failed: Option<&Failed>,
-) -> Result<(StatusCode, Markup), WebError> {
-    let actor = acting_for(session, member_id)?;
-    let name = member_name(app, member_id).await?;
-    let scope = access::read(&actor, Reading::Reports)?;
-    let filter = views::reports::ReportFilter {
-        scope: scope.clone(),
-        member_id: Some(member_id.to_string()),
-        ..Default::default()
-    };
-    let rows = views::reports::page(app.reads(), &filter, &Page::default().counting(false)).await?.rows;
-    let split_filter =
-        views::splits::AllocationFilter { scope, agreement_id: None, member_id: Some(member_id.to_string()) };
-    let mut ids: Vec<String> =
-        views::splits::list(app.reads(), &split_filter).await?.into_iter().map(|row| row.agreement_id).collect();
-    ids.extend(rows.iter().map(|r| r.state.agreement_id.clone()));
-    ids.sort();
-    ids.dedup();
-    let agreements = agreements(app, ids.clone()).await?;
-    let choices: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), title(&agreements, id))).collect();
-    let mut status = StatusCode::OK;
-    let mut calc_failed = None;
-    let mut preview = None;
-    if let Some(asked) = asked {
-        let computed = match month_to_report(member_id, asked) {
-            Ok(report) => reports::preview_monthly_report(app, &actor, &report).await.map(|f| (report, f)),
-            Err(err) => Err(err),
-        };
-        match computed {
-            Ok((report, figures)) => {
-                let ids = figures
-                    .places
-                    .iter()
-                    .flat_map(|l| l.month.segments.iter().map(|s| s.participant.to_string()))
-                    .collect();
-                let names = participant_names(app, &actor, ids).await;
-                preview = Some((report, figures, names));
-            }
-            Err(err) => {
-                let (refusal, failed) = refused(err, "calc", asked.clone())?;
-                status = refusal;
-                calc_failed = Some(failed);
-            }
-        }
-    }
-    let forms = Forms::new(session, failed.or(calc_failed.as_ref()));
-    let asked_value = |name: &str| asked.and_then(|a| a.get(name)).cloned();
-    let month = asked_value("month").unwrap_or_else(|| previous_month().to_string());
-    let body = html! {
-        (forms.summary())
-        p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
-        section aria-labelledby="calc-heading" {
-            h2 id="calc-heading" { "Rapportera en månad" }
-            p.muted { "Beloppen räknas fram ur platserna: dagar med deltagare × avtalets ersättning. Kontrollera dem innan du skickar in." }
-            form method="get" action=(format!("/app/members/{member_id}/reports")) id="calc" novalidate {
-                (forms.select("calc", "agreementId", "Avtal", &choices, asked_value("agreementId").as_deref()))
-                (forms.field("calc", "month", "Månad", "ÅÅÅÅ-MM", &month))
-                button type="submit" { "Räkna fram månaden" }
-            }
-        }
-        @if let Some((report, figures, names)) = &preview {
-            section aria-labelledby="preview-heading" {
-                h2 id="preview-heading" { "Beräkning för " (report.month) ": " (title(&agreements, &report.agreement_id)) }
-                (figures_table(figures, names))
-                (forms.form("submit", &format!("/app/members/{member_id}/reports"), "Skicka in månaden", html! {
-                    input type="hidden" name="agreementId" value=(report.agreement_id);
-                    input type="hidden" name="month" value=(report.month);
-                }))
-            }
-        }
-        section aria-labelledby="list" {
-            h2 id="list" { "Inskickade månader" }
-            @if rows.is_empty() { p.muted { "Inga månader är inskickade ännu." } }
-            @else {
-                table {
-                    thead { tr { th { "Månad" } th { "Avtal" } th { "Status" } th.num { "Summa" } th { "" } } }
-                    tbody { @for row in &rows {
-                        tr {
-                            td data-label="Månad" { (row.state.month.map(|m| m.to_string()).unwrap_or_default()) }
-                            td data-label="Avtal" { (title(&agreements, &row.state.agreement_id)) }
-                            td data-label="Status" { (status_text(row.state.status)) }
-                            td.num data-label="Summa" { (money(row.state.figures.as_ref().map(|f| f.total.0).unwrap_or(0))) }
-                            td { a href=(format!("/app/members/{member_id}/reports/{}", row.id)) { "Visa" } }
-                        }
-                    } }
-                }
-            }
-        }
-    };
-    Ok((status, layout::page("Månadsrapporter", Some(session), body)))
-}
-
-/// Per place: days, rate and amount; then total, commission and payout.
-fn figures_table(figures: &ReportFigures, names: &HashMap<String, String>) -> Markup {
-    html! {
-        table #places {
-            thead { tr { th { "Plats" } th { "Deltagare" } th.num { "Dagar" } th { "Ersättning" } th.num { "Belopp" } } }
-            tbody { @for line in &figures.places {
-                tr {
-                    td data-label="Plats" { (line.place_id) }
-                    td data-label="Deltagare" { @for s in &line.month.segments { (names.get(s.participant.as_str()).cloned().unwrap_or_default()) br; } }
-                    td.num data-label="Dagar" { (line.month.days_filled) " av " (line.month.days_in_month) }
-                    td data-label="Ersättning" { @for s in &line.month.segments {
-                        (kr(s.rate.0)) "/mån, " (s.days) " d" @match s.kind {
-                            RateKind::Employment => " (anställd)",
-                            RateKind::BeyondCap => " (över taket, ingen ersättning)",
-                            RateKind::BeyondEmploymentMaximum => " (över anställningstaket)",
-                            RateKind::Training => "",
-                        } br; } }
-                    td.num data-label="Belopp" { (money(line.month.amount.0)) }
-                }
-            } }
-        }
-        @if !figures.deliveries.is_empty() {
-            h2 { "Leveranser" }
-            ul { @for d in &figures.deliveries { li { (d.description) ": " (money(d.amount.0)) } } }
-        }
-        table #totals {
-            tbody {
-                tr { th { "Summa" } td.num.total #total { (money(figures.total.0)) } }
-                tr { th { "Provision" } td.num #commission { (money(figures.commission.0)) } }
-                tr { th { "Utbetalning" } td.num #payout { (money(figures.payout.0)) } }
-            }
-        }
-    }
-}
-
-fn month_to_report(member_id: &str, form: &HashMap<String, String>) -> Result<MonthToReport, AppError> {
-    Ok(MonthToReport {
-        agreement_id: input::id("agreementId", value(form, "agreementId"))?,
-        member_id: input::id("memberId", member_id)?,
-        month: input::month("month", value(form, "month"))?,
-        deliveries: Vec::new(),
-    })
-}
-
-/// `POST /app/members/{member}/reports`: submits a month; the report shows what was computed.
-pub async fn submit(
-    State(app): State<App>,
-    session: Session,
-    Path(member_id): Path<String>,
-    Form(form): FormData,
-) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
-    let done = match month_to_report(&member_id, &form) {
-        Ok(report) => reports::submit_monthly_report(&app, &actor, &report).await,
-        Err(err) => Err(err),
-    };
-    match done {
-        Ok((report_id, _)) => see_other(&format!("/app/members/{member_id}/reports/{report_id}")),
-        Err(err) => match refused(err, "submit", form.clone()) {
-            Ok((status, failed)) => match reports_page(&app, &session, &member_id, Some(&form), Some(&failed)).await {
-                Ok((_, page)) => (status, page).into_response(),
-                Err(err) => err.into_response(),
-            },
-            Err(err) => err.into_response(),
-        },
-    }
-}
-
-/// `GET /app/members/{member}/reports/{report}`: the month as submitted, per place and in total.
-pub async fn report(
-    State(app): State<App>,
-    session: Session,
-    Path((member_id, report_id)): Path<(String, String)>,
-) -> Response {
-    render(report_page(&app, &session, &member_id, &report_id, None).await, StatusCode::OK)
-}
-
-async fn report_page(
-    app: &App,
-    session: &Session,
-    member_id: &str,
-    report_id: &str,
-    failed: Option<&Failed>,
-) -> Result<Markup, WebError> {
-    let actor = acting_for(session, member_id)?;
-    let scope = access::read(&actor, Reading::Reports)?;
-    let report_id = input::id("reportId", report_id)?;
-    let not_found = || WebError::App(AppError::NotFound(format!("no monthly report {report_id}")));
-    let row = views::reports::get(app.reads(), &report_id, &scope).await?.ok_or_else(not_found)?;
-    if row.state.member_id != member_id {
-        return Err(not_found());
-    }
-    let report: MonthlyReimbursement = row.state;
-    let figures = report.figures.clone().ok_or_else(not_found)?;
-    let agreements = agreements(app, vec![report.agreement_id.clone()]).await?;
-    let ids = figures.places.iter().flat_map(|l| l.month.segments.iter().map(|s| s.participant.to_string())).collect();
-    let names = participant_names(app, &actor, ids).await;
-    let month = report.month.map(|m| m.to_string()).unwrap_or_default();
-    let forms = Forms::new(session, failed);
-    let again = |form_id: &str, action: String, submit: &str| {
-        forms.form(
-            form_id,
-            &action,
-            submit,
-            html! {
-                input type="hidden" name="agreementId" value=(report.agreement_id);
-                input type="hidden" name="month" value=(month);
-            },
-        )
-    };
-    let body = html! {
-        (forms.summary())
-        p { a href=(format!("/app/members/{member_id}/reports")) { "Alla månadsrapporter" } }
-        section {
-            p { strong { (title(&agreements, &report.agreement_id)) } }
-            p { "Månad: " strong #month { (month) } " · Version " (report.version) " · Status: " strong #status { (status_text(report.status)) } }
-            @if let Some(reason) = &report.rejection { p.error role="alert" { "Skäl till återskick: " (reason) } }
-            (figures_table(&figures, &names))
-        }
-        @match report.status {
-            Some(ReportStatus::Approved) => section { h2 { "Rätta månaden" }
-                p.muted { "Har något ändrats på platserna? Då räknas månaden om och attesteras igen." }
-                (again("correct", format!("/app/members/{member_id}/reports/{report_id}/correct"), "Skicka rättelse")) },
-            Some(ReportStatus::Rejected) => section { h2 { "Skicka igen" }
-                (again("submit", format!("/app/members/{member_id}/reports"), "Skicka in månaden igen")) },
-            _ => {},
-        }
-    };
-    Ok(layout::page(&format!("Månadsrapport {month}"), Some(session), body))
-}
-
-/// `POST /app/members/{member}/reports/{report}/correct`.
-pub async fn correct(
-    State(app): State<App>,
-    session: Session,
-    Path((member_id, report_id)): Path<(String, String)>,
-    Form(form): FormData,
-) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
-    let done = match month_to_report(&member_id, &form) {
-        Ok(report) => reports::correct_monthly_report(&app, &actor, &report).await,
-        Err(err) => Err(err),
-    };
-    match done {
-        Ok((report_id, _)) => see_other(&format!("/app/members/{member_id}/reports/{report_id}")),
-        Err(err) => match refused(err, "correct", form) {
-            Ok((status, failed)) => {
-                render(report_page(&app, &session, &member_id, &report_id, Some(&failed)).await, status)
-            }
-            Err(err) => err.into_response(),
-        },
-    }
-}
-
-/// `GET /app/members/{member}/payouts`: the member's payout statements, each as CSV.
-pub async fn payouts(State(app): State<App>, session: Session, Path(member_id): Path<String>) -> Response {
-    let page = async {
-        let actor = acting_for(&session, &member_id)?;
-        let name = member_name(&app, &member_id).await?;
-        let statements = payouts::payout_statements(&app, &actor, None, Some(&member_id)).await?;
-        Ok::<_, WebError>(layout::page(
-            "Avräkningar",
-            Some(&session),
-            html! {
-                p { "Medlemsföretag: " strong { (name) } " · " a href=(format!("/app/members/{member_id}")) { "Mina platser" } }
-                section {
-                    @if statements.is_empty() { p.muted { "Inga avräkningar ännu." } }
-                    @else {
-                        table {
-                            thead { tr { th { "Nummer" } th { "Månad" } th.num { "Brutto" } th.num { "Provision" } th.num { "Medlemsavgift" } th.num { "Utbetalning" } th { "" } } }
-                            tbody { @for s in &statements { tr {
-                                td data-label="Nummer" { (s.number) }
-                                td data-label="Månad" { (s.month) }
-                                td.num data-label="Brutto" { (money(s.gross.0)) }
-                                td.num data-label="Provision" { (money(s.commission.0)) }
-                                td.num data-label="Medlemsavgift" { (money(s.membership_fee.0)) }
-                                td.num data-label="Utbetalning" { (money(s.payout.0)) }
-                                td { a href=(format!("/app/members/{member_id}/statements.csv?month={}", s.month)) { "CSV" } }
-                            } } }
-                        }
-                    }
-                }
-            },
-        ))
-    };
-    render(page.await, StatusCode::OK)
-}
-
-/// `GET /app/members/{member}/statements.csv?month=YYYY-MM`: what `/exports/statements.csv` gives
-/// the member's bearer token, for its session.
-pub async fn statements_csv(
-    State(app): State<App>,
-    session: Session,
-    Path(member_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let csv = async {
-        let actor = acting_for(&session, &member_id)?;
-        let month = input::month("month", value(&query, "month"))?;
-        let csv = payouts::statements_csv(&app, &actor, month).await?;
-        Ok::<_, WebError>((month, csv))
-    };
-    match csv.await {
-        Ok((month, csv)) => {
-            let disposition = format!("attachment; filename=\"avrakning-{month}.csv\"");
-            ([(CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (CONTENT_DISPOSITION, disposition)], csv)
-                .into_response()
-        }
-        Err(err) => err.into_response(),
     }
 }
