@@ -58,7 +58,7 @@ pub async fn statements_csv(
     let csv = async {
         let actor = acting_for(&session, &member_id)?;
         let month = input::month("month", value(&query, "month"))?;
-        let csv = payouts::statements_csv(&app, &actor, month).await?;
+        let csv = payouts::statements_csv_of(&app, &actor, month, Some(&member_id)).await?;
         Ok::<_, WebError>((month, csv))
     };
     match csv.await {
