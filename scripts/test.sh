@@ -70,6 +70,15 @@ if ! "$venv/bin/python" -c 'import saxonche, xmlschema' 2>/dev/null; then
   "$venv/bin/pip" install --quiet saxonche xmlschema
 fi
 
+# The browser tests (tests/tests/browser.rs) drive headless Chromium through chromedriver: Debian's
+# chromium and chromium-driver, installed when missing. The browser tests are never skipped.
+if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+  log "installing Chromium and chromedriver from the distribution's packages"
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then

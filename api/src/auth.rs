@@ -5,9 +5,11 @@
 //! agreements, aggregated. The scope travels in the signed token, so a member cannot widen it by
 //! asking for another member's id: every use case compares the id it acts on with the scope.
 
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use konsortium_domain::org_number::OrgNumber;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Duration;
 
@@ -94,6 +96,9 @@ pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Derived from the token secret, so the web pages' cookies need no key of their own to
+    /// configure, and a MAC made for a cookie can never pass as a token signature.
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -113,7 +118,33 @@ impl Keys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
-        Ok(Keys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation })
+        let mac_key = Sha256::new().chain_update(b"konsortium web pages\0").chain_update(secret).finalize().into();
+        Ok(Keys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            mac_key,
+        })
+    }
+
+    /// An HMAC-SHA256 of `data` for one `purpose` (a session cookie, a form's CSRF token): a tag for
+    /// one purpose is never valid for another.
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        self.mac_of(purpose, data).finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the MAC of `data` for `purpose`, compared in constant time.
+    pub fn verify_mac(&self, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        self.mac_of(purpose, data).verify_slice(tag).is_ok()
+    }
+
+    fn mac_of(&self, purpose: &str, data: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        mac
     }
 
     /// A fresh random key, for a process that only checks the tokens it mints itself (tests).
@@ -141,6 +172,13 @@ impl Keys {
     pub fn mint(&self, principal: &Principal, ttl: Duration) -> Result<String, AuthError> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        self.mint_until(principal, now.saturating_add(ttl))
+    }
+
+    /// Signs a token that expires at `expires` (Unix seconds), in the past too: how a test shows
+    /// what an expired sign-in link does.
+    pub fn mint_until(&self, principal: &Principal, expires: i64) -> Result<String, AuthError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let (member, buyer) = match &principal.scope {
             Scope::Everything => (None, None),
             Scope::Member(id) => (Some(id.clone()), None),
@@ -150,8 +188,8 @@ impl Keys {
             sub: principal.subject.clone(),
             role: principal.role,
             iss: ISSUER.into(),
-            iat: now,
-            exp: now.saturating_add(ttl),
+            iat: now.min(expires),
+            exp: expires,
             member,
             buyer,
         };
@@ -279,6 +317,16 @@ mod tests {
         assert!(matches!(principal("x".into(), Role::Buyer, None, Some("212000-2412")), Err(AuthError::Invalid(_))));
         let buyer = principal("x".into(), Role::Buyer, None, Some("212000-2411")).map(|p| p.scope);
         assert!(matches!(buyer, Ok(Scope::Buyer(_))));
+    }
+
+    #[test]
+    fn a_mac_is_valid_for_its_purpose_and_key_only() {
+        let keys = Keys::random();
+        let tag = keys.mac("session", b"abc");
+        assert!(keys.verify_mac("session", b"abc", &tag));
+        assert!(!keys.verify_mac("csrf", b"abc", &tag));
+        assert!(!keys.verify_mac("session", b"abd", &tag));
+        assert!(!Keys::random().verify_mac("session", b"abc", &tag));
     }
 
     #[test]

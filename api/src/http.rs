@@ -1,4 +1,4 @@
-//! The HTTP surface: GraphQL (GraphiQL on GET), a health check. Assembled in one function so tests
+//! The HTTP surface: GraphQL (GraphiQL on GET), a health check, the web pages under `/app/`. Assembled in one function so tests
 //! serve exactly what production serves, behind the limits that keep one client from tying up the
 //! server: a body size limit, JSON-only GraphQL posts, closed CORS and a request timeout.
 
@@ -105,7 +105,8 @@ fn routes(app: App, settings: &HttpSettings, cors: CorsLayer) -> Router {
         .route("/exports/sie", get(sie_export))
         .route("/exports/statements.csv", get(statements_csv))
         .with_state(HttpState { app: app.clone(), schema })
-        .merge(crate::exports::routes(app));
+        .merge(crate::exports::routes(app.clone()))
+        .merge(crate::web::routes(app));
     guarded(routes, settings, cors)
 }
 

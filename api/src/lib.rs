@@ -26,3 +26,5 @@ pub mod server;
 pub mod store;
 /// Participants' personal data sealed under keys of their own, wrapped by the KEK; erasure by deleting a key.
 pub mod vault;
+/// The web pages under `/app/` for member enterprises and staff.
+pub mod web;

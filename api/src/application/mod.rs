@@ -1,7 +1,7 @@
 //! The application layer: one function per use case, named as its user would say it. Each loads the
 //! aggregates its decision needs (the one whose lock owns a cross-aggregate rule first), lets them
 //! decide, and commits what they decided in one step. GraphQL resolvers, the demo loader, the
-//! command line and the coming web page all call these functions, so no rule is written twice.
+//! command line and the web pages all call these functions, so no rule is written twice.
 //!
 //! Where each rule lives, one hop from the domain's names:
 //! - places ≤ the allocation, on every day: `SubContractSplit` (`split` owns its allocations' slots;

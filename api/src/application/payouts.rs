@@ -282,7 +282,17 @@ fn csv_field(text: &str) -> String {
 
 /// The month's statements the caller may read, as CSV (UTF-8, comma-separated, one header line).
 pub async fn statements_csv(app: &App, actor: &Actor, month: Month) -> Result<String, AppError> {
-    let statements = payout_statements(app, actor, Some(month), None).await?;
+    statements_csv_of(app, actor, month, None).await
+}
+
+/// [`statements_csv`] of one member only (a member's own page, opened by staff too).
+pub async fn statements_csv_of(
+    app: &App,
+    actor: &Actor,
+    month: Month,
+    member_id: Option<&str>,
+) -> Result<String, AppError> {
+    let statements = payout_statements(app, actor, Some(month), member_id).await?;
     let names = member_names(app, &statements).await?;
     let mut csv = String::from(
         "number,member_id,member,month,issued_on,gross_ore,commission_ore,membership_fee_ore,adjustments_ore,payout_ore\r\n",

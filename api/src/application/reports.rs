@@ -8,7 +8,8 @@ use crate::error::AppError;
 use konsortium_domain::calendar::Month;
 use konsortium_domain::reimbursement::rule::FirstDays;
 use konsortium_domain::reimbursement::{
-    report_id, DeliveryLine, MonthlyReimbursement, PlaceReport, ReimbursementCommand, ReportInput,
+    figures, report_id, DeliveryLine, MonthlyReimbursement, PlaceReport, ReimbursementCommand, ReportFigures,
+    ReportInput,
 };
 
 /// Which report a member sends, and what it delivered on a goods-and-services agreement. Places are
@@ -84,6 +85,18 @@ async fn compute_and(
         attempt.commit(&[submitted], (id.clone(), loaded.state)).await
     })
     .await
+}
+
+/// What submitting the month would store, computed the same way and stored nowhere: the member
+/// checks the amounts before confirming them.
+pub async fn preview_monthly_report(
+    app: &App,
+    actor: &Actor,
+    report: &MonthToReport,
+) -> Result<ReportFigures, AppError> {
+    access::member(actor, &report.member_id)?;
+    let input = report_input(app, report).await?;
+    figures(&input).map_err(|e| AppError::rule(&e))
 }
 
 /// The member confirms a finished month (in Swedish time); the amounts come from its places.

@@ -163,8 +163,9 @@ impl MonthlyReimbursement {
     }
 }
 
-/// Computes a version's money from the places' stays and the agreement's terms.
-fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
+/// Computes a version's money from the places' stays and the agreement's terms; what a submission
+/// would store, so a member can check it first.
+pub fn figures(input: &ReportInput) -> Result<ReportFigures, ReimbursementError> {
     let terms = input.agreement.terms.as_ref().ok_or(ReimbursementError::AgreementNotRegistered)?;
     let last_day = input.month.last_day();
     if input.submitted_on <= last_day {
