@@ -32,11 +32,11 @@ pub fn ostersund_work_training() -> AgreementTerms {
             name: "Östersunds kommun".into(),
             org_number: org("212000-2411"),
             reference: "AME-ARBETSTRANING".into(),
-            address: Some(PostalAddress {
+            address: Some(Box::new(PostalAddress {
                 street: "Rådhusgatan 42".into(),
                 postal_code: "831 82".into(),
                 city: "Östersund".into(),
-            }),
+            })),
         },
         kind: AgreementKind::TrainingPlaces,
         period: DateRange { start: date!(2024 - 09 - 01), end: Some(date!(2027 - 08 - 31)) },
@@ -131,11 +131,11 @@ pub fn fruit_baskets() -> AgreementTerms {
             name: "Göteborgs Stad".into(),
             org_number: org("212000-1355"),
             reference: "INKOP-FRUKT".into(),
-            address: Some(PostalAddress {
+            address: Some(Box::new(PostalAddress {
                 street: "Gustaf Adolfs torg 4 A".into(),
                 postal_code: "411 10".into(),
                 city: "Göteborg".into(),
-            }),
+            })),
         },
         kind: AgreementKind::GoodsAndServices,
         period: DateRange { start: date!(2025 - 01 - 01), end: Some(date!(2027 - 12 - 31)) },

@@ -156,7 +156,7 @@ pub async fn generate(db: &Db, scale: Scale, progress: &dyn Fn(&str, u64)) -> Re
             payment_terms_days: None,
             employment_requirement: None,
         };
-        out.push(agreement.decide(AgreementCommand::Register(terms)).await?).await?;
+        out.push(agreement.decide(AgreementCommand::Register(Box::new(terms))).await?).await?;
         if b % 5 == 0 && scale.years >= 2 {
             // A raise half-way through, as running contracts get.
             let effective_from =

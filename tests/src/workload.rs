@@ -176,7 +176,7 @@ impl Workload {
                     _ => examples::fruit_baskets(),
                 };
                 self.agreement_ids.push(id.clone());
-                self.execute(&self.agreements, &id, AgreementCommand::Register(terms)).await
+                self.execute(&self.agreements, &id, AgreementCommand::Register(Box::new(terms))).await
             }
             1 => {
                 let id = format!("m-{}-{step}", self.writer);

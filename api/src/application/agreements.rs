@@ -23,7 +23,7 @@ pub async fn register_agreement(
             return Ok(answer);
         }
         let mut agreement = app.agreements().load(&id).await?;
-        let registered = agreement.decide(AgreementCommand::Register(terms.clone())).await?;
+        let registered = agreement.decide(AgreementCommand::Register(Box::new(terms.clone()))).await?;
         attempt.commit(&[registered], (id.clone(), agreement.state)).await
     })
     .await
@@ -37,7 +37,8 @@ pub async fn register_agreement_as(
     terms: AgreementTerms,
 ) -> Result<(String, FrameworkAgreement), AppError> {
     access::staff(actor)?;
-    let agreement = change(app, app.agreements(), id, actor, || AgreementCommand::Register(terms.clone())).await?;
+    let agreement =
+        change(app, app.agreements(), id, actor, || AgreementCommand::Register(Box::new(terms.clone()))).await?;
     Ok((id.to_string(), agreement))
 }
 

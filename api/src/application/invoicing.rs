@@ -98,14 +98,28 @@ pub async fn issue_invoices_on(
     let each = actor.with_key(None);
     let mut issued = Vec::new();
     let mut written = Written::default();
-    for (agreement_id, work) in by_agreement {
+    let (started, agreements) = (std::time::Instant::now(), by_agreement.len());
+    let mut reported = started;
+    for (n, (agreement_id, work)) in by_agreement.into_iter().enumerate() {
         let one = || issue_one(app, &each, &seller, &agreement_id, &work, run.month, today);
         if let Some((invoice, stored)) = app.retrying_at_most(RUN_ATTEMPTS, one).await? {
             issued.push(invoice);
             written = written.and(stored);
         }
+        // A national run takes seconds: say how far it got, every few seconds, not every invoice.
+        if reported.elapsed() >= std::time::Duration::from_secs(5) {
+            tracing::info!(done = n + 1, of = agreements, issued = issued.len(), "month-end run under way");
+            reported = std::time::Instant::now();
+        }
     }
+    let decided = started.elapsed();
     app.wait_for_views(&written).await;
+    tracing::info!(
+        invoices = issued.len(),
+        issued_ms = decided.as_millis() as u64,
+        views_ms = (started.elapsed() - decided).as_millis() as u64,
+        "month-end run done; the views show it"
+    );
     attempt.commit(&[], issued).await
 }
 

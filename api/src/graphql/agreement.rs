@@ -70,9 +70,10 @@ pub struct PostalAddressView {
     pub city: String,
 }
 
-impl From<PostalAddress> for PostalAddressView {
-    fn from(a: PostalAddress) -> PostalAddressView {
-        PostalAddressView { street: a.street, postal_code: a.postal_code, city: a.city }
+impl From<Box<PostalAddress>> for PostalAddressView {
+    fn from(a: Box<PostalAddress>) -> PostalAddressView {
+        let PostalAddress { street, postal_code, city } = *a;
+        PostalAddressView { street, postal_code, city }
     }
 }
 
@@ -366,11 +367,11 @@ fn terms(input: RegisterAgreementInput) -> Result<AgreementTerms, AppError> {
             org_number: org_number("buyer.orgNumber", &input.buyer.org_number)?,
             reference: text("buyer.reference", &input.buyer.reference, REFERENCE_MAX)?,
             address: match input.buyer.address {
-                Some(a) => Some(PostalAddress {
+                Some(a) => Some(Box::new(PostalAddress {
                     street: text("buyer.address.street", &a.street, NAME_MAX)?,
                     postal_code: text("buyer.address.postalCode", &a.postal_code, 10)?,
                     city: text("buyer.address.city", &a.city, NAME_MAX)?,
-                }),
+                })),
                 None => None,
             },
         },

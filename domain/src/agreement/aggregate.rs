@@ -198,7 +198,7 @@ impl FrameworkAgreement {
 
     fn decide(&self, command: AgreementCommand) -> Result<AgreementEvent, AgreementError> {
         match command {
-            AgreementCommand::Register(terms) => self.register(terms),
+            AgreementCommand::Register(terms) => self.register(*terms),
             AgreementCommand::ChangeRates { effective_from, change } => {
                 let terms = self.active_terms()?;
                 self.ensure_in_period(effective_from)?;

@@ -14,7 +14,7 @@ fn registered(terms: AgreementTerms) -> AgreementEvent {
 fn the_ostersund_agreement_is_registered_with_its_terms() {
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(ostersund_work_training()))
+        .when(AgreementCommand::Register(Box::new(ostersund_work_training())))
         .then_expect_events(vec![registered(ostersund_work_training())]);
 }
 
@@ -22,7 +22,7 @@ fn the_ostersund_agreement_is_registered_with_its_terms() {
 fn an_agreement_is_registered_only_once() {
     AgreementTest::with(())
         .given(vec![registered(ostersund_work_training())])
-        .when(AgreementCommand::Register(ostersund_work_training()))
+        .when(AgreementCommand::Register(Box::new(ostersund_work_training())))
         .then_expect_error(AgreementError::AlreadyRegistered);
 }
 
@@ -32,7 +32,7 @@ fn an_agreement_ending_before_it_starts_is_rejected() {
     terms.period.end = Some(date!(2024 - 08 - 31));
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::EndBeforeStart { start: date!(2024 - 09 - 01), end: date!(2024 - 08 - 31) });
 }
 
@@ -42,7 +42,7 @@ fn a_negative_rate_is_rejected() {
     terms.rates.other_association = Some(Ore(-1));
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::NegativeRate);
 }
 
@@ -52,7 +52,7 @@ fn an_agreement_without_buyer_reference_is_rejected() {
     terms.buyer.reference = " ".into();
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::BuyerReferenceMissing);
 }
 
@@ -62,13 +62,13 @@ fn a_training_place_agreement_needs_places_and_a_goods_agreement_has_none() {
     terms.contracted_places = 0;
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::NoPlaces);
     let mut goods = fruit_baskets();
     goods.contracted_places = 4;
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(goods))
+        .when(AgreementCommand::Register(Box::new(goods)))
         .then_expect_error(AgreementError::PlacesOnGoodsAgreement);
 }
 
@@ -78,7 +78,7 @@ fn a_vat_exemption_needs_a_reason() {
     terms.vat = VatCategory::Exempt { reason: String::new() };
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::ExemptionReasonMissing);
 }
 
@@ -173,7 +173,7 @@ fn a_zero_month_cap_is_rejected() {
     terms.max_months_per_participant = Some(0);
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::ZeroMonthCap);
 }
 
@@ -211,7 +211,7 @@ fn a_rate_above_a_million_kronor_a_month_is_refused() {
     terms.rates.wise = Ore(i64::MAX);
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::RateTooHigh { max: MAX_MONTHLY_RATE });
     let change = RateChange { employment: Some(Some(Ore(100_000_001))), ..RateChange::default() };
     AgreementTest::with(())
@@ -226,13 +226,13 @@ fn more_than_100_000_places_or_a_cap_above_600_months_is_refused() {
     terms.contracted_places = 4_294_967_295;
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::TooManyPlaces { max: MAX_PLACES });
     let mut terms = krokom_reserved();
     terms.max_months_per_participant = Some(2_147_483_647);
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::CapTooLong { max: MAX_CAP_MONTHS });
     AgreementTest::with(())
         .given(vec![registered(ostersund_work_training())])
@@ -246,7 +246,7 @@ fn an_empty_contract_reference_is_refused() {
     terms.contract_reference = "  ".into();
     AgreementTest::with(())
         .given_no_previous_events()
-        .when(AgreementCommand::Register(terms))
+        .when(AgreementCommand::Register(Box::new(terms)))
         .then_expect_error(AgreementError::ContractReferenceMissing);
 }
 
@@ -257,7 +257,7 @@ fn a_skallkrav_is_registered_with_its_number_and_a_dialogkrav_without_one() {
         terms.employment_requirement = Some(requirement);
         AgreementTest::with(())
             .given_no_previous_events()
-            .when(AgreementCommand::Register(terms.clone()))
+            .when(AgreementCommand::Register(Box::new(terms.clone())))
             .then_expect_events(vec![registered(terms)]);
     }
     assert_eq!(EmploymentRequirement::Dialogue.required(), 0);
@@ -274,7 +274,7 @@ fn a_skallkrav_of_nothing_or_of_an_absurd_number_is_rejected() {
         terms.employment_requirement = Some(EmploymentRequirement::Mandatory { employments });
         AgreementTest::with(())
             .given_no_previous_events()
-            .when(AgreementCommand::Register(terms))
+            .when(AgreementCommand::Register(Box::new(terms)))
             .then_expect_error(error);
     }
 }

@@ -4,7 +4,7 @@ use time::Date;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AgreementCommand {
-    Register(AgreementTerms),
+    Register(Box<AgreementTerms>),
     /// New rates from a date; days before it keep the old rates, and rates the change leaves out
     /// carry forward.
     ChangeRates {

@@ -24,8 +24,9 @@ pub struct Buyer {
     /// Where the buyer's invoices are addressed (BG-8); Peppol needs only the country, which is
     /// always Sweden, but a municipality's accounts payable sorts paper and PDF copies by it.
     /// Agreements registered before it was asked for have none.
+    /// Boxed: most agreements' commands and events are smaller than three strings more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<PostalAddress>,
+    pub address: Option<Box<PostalAddress>>,
 }
 
 /// A Swedish postal address.
