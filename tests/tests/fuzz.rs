@@ -815,8 +815,15 @@ async fn the_request_after_an_oversized_body_is_answered(db: TestDb) {
             .body(oversized.clone())
             .send()
             .await;
-        let refused = refused.unwrap_or_else(|e| panic!("round {round}: the refusal got no answer: {e:?}"));
-        assert_eq!(refused.status().as_u16(), 413, "round {round}");
+        // The server answers 413 as soon as the body passes the limit and closes the connection
+        // rather than read megabytes it will throw away; a client still writing them may see that
+        // close (a broken pipe) before it reads the answer. Either is a refusal; what must never
+        // happen is that the NEXT request, on a fresh or reused connection, goes unanswered.
+        match refused {
+            Ok(refused) => assert_eq!(refused.status().as_u16(), 413, "round {round}"),
+            Err(e) if e.is_request() => {}
+            Err(e) => panic!("round {round}: the refusal failed otherwise: {e:?}"),
+        }
         let next =
             client.post(&url).bearer_auth(&server.staff).json(&json!({ "query": "{ __typename }" })).send().await;
         let next = next.unwrap_or_else(|e| panic!("round {round}: the next request got no answer: {e:?}"));
