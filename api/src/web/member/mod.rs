@@ -88,6 +88,18 @@ pub(crate) fn acting_for(session: &Session, member_id: &str) -> Result<Actor, We
     Ok(actor)
 }
 
+/// The caller of a member's form: its CSRF token checked, the session acting for `member_id`, and
+/// the form's idempotency key attached, so a double submit stores once.
+pub(crate) fn form_actor(
+    session: &Session,
+    member_id: &str,
+    form: &HashMap<String, String>,
+) -> Result<Actor, WebError> {
+    session.check_csrf(form)?;
+    acting_for(session, member_id)?;
+    Ok(session.actor_with_key(form.get("idempotencyKey").map(String::as_str)))
+}
+
 /// The member's name, or `404`.
 pub(crate) async fn member_name(app: &App, member_id: &str) -> Result<String, WebError> {
     let row = views::members::get(app.reads(), member_id, &views::Scope::All).await?;
@@ -325,10 +337,10 @@ pub async fn open_place(
     Path(member_id): Path<String>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let allocation = value(&form, "allocationId").to_string();
     let done = async {
         let agreement_id = input::id("agreementId", value(&form, "agreementId"))?;
@@ -348,10 +360,10 @@ pub async fn fill_place(
     Path((member_id, place_id)): Path<(String, String)>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let place = input::id("placeId", &place_id)?;
         let who = input::participant("participantId", value(&form, "participantId"))?;
@@ -370,10 +382,10 @@ pub async fn employ(
     Path((member_id, place_id)): Path<(String, String)>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let place = input::id("placeId", &place_id)?;
         let from = input::date("from", value(&form, "from"))?;
@@ -391,10 +403,10 @@ pub async fn vacate(
     Path((member_id, place_id)): Path<(String, String)>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let place = input::id("placeId", &place_id)?;
         let last_day = input::date("lastDay", value(&form, "lastDay"))?;
@@ -414,10 +426,10 @@ pub async fn register_participant(
     Path(member_id): Path<String>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let year: i32 = value(&form, "yearOfBirth")
             .trim()

@@ -1,7 +1,7 @@
 //! A member's month: computed from its places to check, then submitted; a returned month sent again,
 //! an approved one corrected.
 
-use super::{acting_for, agreements, member_name, participant_names, status_text, title};
+use super::{acting_for, agreements, form_actor, member_name, participant_names, status_text, title};
 use crate::app::App;
 use crate::application::access::{self, Reading};
 use crate::application::input;
@@ -184,10 +184,10 @@ pub async fn submit(
     Path(member_id): Path<String>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = match month_to_report(&member_id, &form) {
         Ok(report) => reports::submit_monthly_report(&app, &actor, &report).await,
         Err(err) => Err(err),
@@ -274,10 +274,10 @@ pub async fn correct(
     Path((member_id, report_id)): Path<(String, String)>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| acting_for(&session, &member_id).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match form_actor(&session, &member_id, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = match month_to_report(&member_id, &form) {
         Ok(report) => reports::correct_monthly_report(&app, &actor, &report).await,
         Err(err) => Err(err),
