@@ -234,6 +234,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 app = app.with_read_replica(Db::connect(Some(replica)).await?);
                 tracing::info!("queries read from the replica");
             }
+            let signal = server::shutdown_signal()?;
             let running = server::start_with(app, &bind, &settings).await?;
             if demo {
                 if demo::load(running.app()).await.map_err(AppError::into_boxed)? {
@@ -243,7 +244,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     tracing::info!("demo token for {who}:\n  Authorization: Bearer {token}");
                 }
             }
-            let signal = server::shutdown_signal().await?;
+            let signal = signal.await?;
             tracing::info!(signal, "shutting down: finishing the requests in flight");
             running.stop().await;
             tracing::info!("stopped");

@@ -65,18 +65,23 @@ async fn serve(app: App, bind: &str, routes: Router) -> std::io::Result<Running>
 
 /// Waits for the signal to stop: Ctrl-C, or SIGTERM, which `kill`, systemd and container runtimes
 /// send before they resort to SIGKILL. Returns the signal's name for the log.
-pub async fn shutdown_signal() -> std::io::Result<&'static str> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = std::io::Result<&'static str>>> {
+    // SIGTERM's handler is installed here, not when the future is first polled: a signal that
+    // arrives between the server saying it listens and that first poll would otherwise kill the
+    // process outright (a test, or a supervisor, may send it at once).
     #[cfg(unix)]
     {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted.map(|()| "SIGINT"),
-            _ = terminate.recv() => Ok("SIGTERM"),
-        }
+        Ok(async move {
+            tokio::select! {
+                interrupted = tokio::signal::ctrl_c() => interrupted.map(|()| "SIGINT"),
+                _ = terminate.recv() => Ok("SIGTERM"),
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+        Ok(async { tokio::signal::ctrl_c().await.map(|()| "Ctrl-C") })
     }
 }
 

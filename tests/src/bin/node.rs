@@ -32,13 +32,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Err(_) => Vault::random(),
     };
     let app = App::open_with(db, ProjectorOptions::default(), keys, vault).await.map_err(|e| e.into_boxed())?;
+    // Installed before the server says it listens, so a SIGTERM sent right after is never lost.
+    let signal = server::shutdown_signal()?;
     let running = server::start(app, "127.0.0.1:0").await?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening {}", running.addr)?;
     out.flush()?;
     drop(out);
     // As `konsortium serve`: SIGTERM finishes the requests in flight and exits 0.
-    server::shutdown_signal().await?;
+    signal.await?;
     running.stop().await;
     Ok(())
 }
