@@ -55,10 +55,12 @@ impl Session {
         Actor::of(self.principal.clone(), &uuid::Uuid::new_v4().to_string())
     }
 
-    /// The caller for one form's mutation, under the idempotency key the form was rendered with.
-    pub fn actor_with_key(&self, key: Option<&str>) -> Actor {
-        let key = key.map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).map(str::to_string);
-        self.actor().with_key(key)
+    /// The caller for one form's mutation: the form's CSRF token checked, and the idempotency key the
+    /// form was rendered with attached, so a double submit stores once.
+    pub fn form_caller(&self, form: &HashMap<String, String>) -> Result<Actor, WebError> {
+        self.check_csrf(form)?;
+        let key = form.get("idempotencyKey").map(|k| k.trim()).filter(|k| !k.is_empty() && k.len() <= 200);
+        Ok(self.actor().with_key(key.map(str::to_string)))
     }
 
     /// The token the session's forms carry.

@@ -27,6 +27,13 @@ fn staff(session: &Session) -> Result<Actor, WebError> {
     Ok(actor)
 }
 
+/// The caller of a staff form: its CSRF token checked, the session staff's, its idempotency key attached.
+fn staff_form(session: &Session, form: &HashMap<String, String>) -> Result<Actor, WebError> {
+    let actor = session.form_caller(form)?;
+    staff(session)?;
+    Ok(actor)
+}
+
 /// `GET /app/staff`.
 pub async fn overview(
     State(app): State<App>,
@@ -179,10 +186,10 @@ pub async fn approve(
     Path(report_id): Path<String>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| staff(&session).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match staff_form(&session, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let id = input::id("reportId", &report_id)?;
         reports::approve_monthly_report(&app, &actor, &id, version(&form)?).await?;
@@ -199,10 +206,10 @@ pub async fn reject(
     Path(report_id): Path<String>,
     Form(form): FormData,
 ) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| staff(&session).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match staff_form(&session, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let id = input::id("reportId", &report_id)?;
         let reason = input::reason("reason", value(&form, "reason"))?;
@@ -215,10 +222,10 @@ pub async fn reject(
 
 /// `POST /app/staff/month-end`: issues the invoices of every approved month up to the one chosen.
 pub async fn month_end(State(app): State<App>, session: Session, Form(form): FormData) -> Response {
-    if let Err(err) = session.check_csrf(&form).and_then(|_| staff(&session).map(|_| ())) {
-        return err.into_response();
-    }
-    let actor = session.actor_with_key(form.get("idempotencyKey").map(String::as_str));
+    let actor = match staff_form(&session, &form) {
+        Ok(actor) => actor,
+        Err(err) => return err.into_response(),
+    };
     let done = async {
         let month = input::month("month", value(&form, "month"))?;
         let issued = invoicing::issue_invoices(&app, &actor, &MonthEndRun { month, agreement_id: None }).await?;

@@ -95,9 +95,9 @@ pub(crate) fn form_actor(
     member_id: &str,
     form: &HashMap<String, String>,
 ) -> Result<Actor, WebError> {
-    session.check_csrf(form)?;
+    let actor = session.form_caller(form)?;
     acting_for(session, member_id)?;
-    Ok(session.actor_with_key(form.get("idempotencyKey").map(String::as_str)))
+    Ok(actor)
 }
 
 /// The member's name, or `404`.
