@@ -81,17 +81,24 @@ async fn sixteen_clients_racing_for_the_last_slot_open_one_place(db: TestDb) {
 }
 both_stores!(sixteen_clients_racing_for_the_last_slot_open_one_place);
 
-async fn one_participant_filling_sixteen_places_at_once_gets_one(db: TestDb) {
-    let server = Arc::new(TestApp::spawn(db.db.clone()).await);
-    let fyndet = tour::fyndet(&server).await;
+/// Fyndet with an allocation of one place per client on Östersund's agreement, each place open
+/// from 1 September; returns the member, the agreement and the places.
+async fn sixteen_open_places(server: &TestApp) -> (String, String, Vec<String>) {
+    let fyndet = tour::fyndet(server).await;
     let mut input = ostersund_input();
     input["contractedPlaces"] = json!(CLIENTS);
-    let agreement = tour::agreement(&server, input).await;
-    let allocation = tour::allocation(&server, &agreement, &fyndet, CLIENTS as u64, "2024-09-01").await;
+    let agreement = tour::agreement(server, input).await;
+    let allocation = tour::allocation(server, &agreement, &fyndet, CLIENTS as u64, "2024-09-01").await;
     let mut places = Vec::new();
     for _ in 0..CLIENTS {
-        places.push(tour::place(&server, &agreement, &allocation, "2024-09-01").await);
+        places.push(tour::place(server, &agreement, &allocation, "2024-09-01").await);
     }
+    (fyndet, agreement, places)
+}
+
+async fn one_participant_filling_sixteen_places_at_once_gets_one(db: TestDb) {
+    let server = Arc::new(TestApp::spawn(db.db.clone()).await);
+    let (fyndet, agreement, places) = sixteen_open_places(&server).await;
     let places = Arc::new(places);
     let bodies = race(&server, |server, n| {
         let places = Arc::clone(&places);
@@ -368,15 +375,7 @@ async fn event_types(db: &TestDb, aggregate_id: &str) -> Vec<String> {
 
 async fn fills_racing_an_erasure_never_fill_after_it(db: TestDb) {
     let server = Arc::new(TestApp::spawn(db.db.clone()).await);
-    let fyndet = tour::fyndet(&server).await;
-    let mut input = ostersund_input();
-    input["contractedPlaces"] = json!(CLIENTS);
-    let agreement = tour::agreement(&server, input).await;
-    let allocation = tour::allocation(&server, &agreement, &fyndet, CLIENTS as u64, "2024-09-01").await;
-    let mut places = Vec::new();
-    for _ in 0..CLIENTS {
-        places.push(tour::place(&server, &agreement, &allocation, "2024-09-01").await);
-    }
+    let (_, _, places) = sixteen_open_places(&server).await;
     let (places, anna) = (Arc::new(places), server.participant("p-anna").await);
     let bodies = race(&server, |server, n| {
         let (places, anna) = (Arc::clone(&places), anna.clone());
