@@ -264,6 +264,10 @@ pub async fn append(
             Err(err) => return Err(AppendError::Db(DbError::Sql(err))),
         }
     }
+    if matches!(tx, Tx::Sqlite(_)) && !rows.is_empty() {
+        // SQLite's writers take turns, so the newest position once the rows are in is this append's.
+        head = event_log::head(&mut tx).await?;
+    }
     for change in changes {
         let written = match &change.key {
             Some(KeyChange::Keep { owner_id, wrapped }) => vault::store_key(&mut tx, owner_id, wrapped).await,
@@ -311,14 +315,13 @@ fn describe(changes: &[Pending]) -> String {
     named.join(", ")
 }
 
-/// Inserts `rows` in one statement; returns the newest position written.
+/// Inserts `rows` in one statement; returns the newest position written (on PostgreSQL; none on SQLite).
 async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<Checkpoint>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(None);
     }
     // PostgreSQL stores payload and metadata as json; SQLite as text. SQLite stamps positions in a
-    // trigger after the insert, which `RETURNING` does not see; its writers take turns, so the
-    // newest position once the rows are in is this transaction's.
+    // trigger after the insert, which `RETURNING` does not see: `append` reads its head instead.
     let (casts, returning) = match tx {
         Tx::Postgres(_) => (("::json", "::json"), " RETURNING transaction_id::text::bigint, position"),
         Tx::Sqlite(_) => (("", ""), ""),
@@ -345,7 +348,7 @@ async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<
          VALUES {}{returning}",
         values.join(", ")
     );
-    let mut written: Vec<(i64, i64)> = on_tx!(tx, conn => {
+    let written: Vec<(i64, i64)> = on_tx!(tx, conn => {
         let mut query = sqlx::query_as(&sql);
         for row in rows {
             query = query
@@ -359,8 +362,5 @@ async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<
         }
         query.fetch_all(conn).await
     })?;
-    if let Tx::Sqlite(conn) = tx {
-        written = sqlx::query_as("SELECT 0, max(position) FROM events").fetch_all(&mut **conn).await?;
-    }
     Ok(written.into_iter().map(|(transaction_id, position)| Checkpoint { transaction_id, position }).max())
 }
