@@ -43,7 +43,9 @@ pub struct Pending {
     aggregate_id: String,
     /// The last sequence the decision saw; the events take the numbers after it.
     after_sequence: usize,
-    events: Vec<(String, String, Value)>,
+    /// Type, version and JSON text of each event, serialized once (no JSON tree in between: an
+    /// issued invoice's payload runs to hundreds of KB).
+    events: Vec<(String, String, String)>,
     /// An owner's data key to keep or destroy with these events.
     key: Option<KeyChange>,
 }
@@ -206,7 +208,7 @@ where
             .collect()
             .await
             .into_iter()
-            .map(|event| Ok((event.event_type(), event.event_version(), serde_json::to_value(&event)?)))
+            .map(|event| Ok((event.event_type(), event.event_version(), serde_json::to_string(&event)?)))
             .collect::<Result<Vec<_>, serde_json::Error>>()
             .map_err(|e| AppError::Internal(Box::new(e)))?;
         let pending = Pending {
@@ -249,7 +251,7 @@ pub async fn append(
     for change in changes {
         for (offset, (event_type, event_version, payload)) in change.events.iter().enumerate() {
             let sequence = i64::try_from(change.after_sequence + offset + 1).unwrap_or(i64::MAX);
-            rows.push(Row { change, sequence, event_type, event_version, payload: serde_json::to_string(payload)? });
+            rows.push(Row { change, sequence, event_type, event_version, payload });
         }
     }
     // A few multi-row statements instead of one round trip per event: a month-end invoice carries
@@ -297,7 +299,7 @@ struct Row<'a> {
     sequence: i64,
     event_type: &'a str,
     event_version: &'a str,
-    payload: String,
+    payload: &'a str,
 }
 
 /// The aggregates of a failed append, for the log: a multi-row insert does not say which one lost.
@@ -357,7 +359,7 @@ async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<
                 .bind(row.sequence)
                 .bind(row.event_type)
                 .bind(row.event_version)
-                .bind(&row.payload)
+                .bind(row.payload)
                 .bind(metadata);
         }
         query.fetch_all(conn).await

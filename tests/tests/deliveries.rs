@@ -121,6 +121,29 @@ async fn deliveries_are_shared_by_role_and_invoiced_as_their_own_lines(test: Tes
     assert_eq!(read["deliveries"]["invoiceNumber"], anew["data"]["issueInvoices"][0]["number"]);
     assert_eq!(read["deliveries"]["deliveries"].as_array().map(Vec::len), Some(3));
     assert_valid(&[anew["data"]["issueInvoices"][0]["ubl"].as_str().unwrap_or_default()]);
+
+    // The statement run pays each member its role shares of the invoice (the late 100 öre split
+    // 50/20/30 too); the credited invoice pays nobody, and nothing is left to settle.
+    let paid = server
+        .ok("mutation { issuePayoutStatements(month: \"2025-02\") { memberId grossOre deliveriesOre } }", json!({}))
+        .await;
+    let mut gross: Vec<(String, i64, i64)> = paid["issuePayoutStatements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let ore = |field: &str| s[field].as_i64().unwrap_or(-1);
+            (s["memberId"].as_str().unwrap_or_default().to_string(), ore("grossOre"), ore("deliveriesOre"))
+        })
+        .collect();
+    gross.sort();
+    let mut expected = vec![(cafe, 537_531, 537_531), (fyndet, 215_013, 215_013), (gront, 322_519, 322_519)];
+    expected.sort();
+    assert_eq!(gross, expected, "{paid:#}");
+    server.caught_up().await;
+    let month = konsortium_domain::calendar::Month::parse("2025-02").unwrap_or_else(|e| panic!("{e}"));
+    let open = konsortium_projections::views::settlement::open_invoices_until(server.app().db(), month).await;
+    assert_eq!(open.unwrap_or_else(|e| panic!("{e}")), Vec::<String>::new());
     server.stop().await;
     test.remove().await;
 }

@@ -3,6 +3,7 @@
 
 use konsortium_api::auth::Role;
 use konsortium_domain::payout::decode_cp437;
+use konsortium_projections::views;
 use konsortium_tests::tour;
 use konsortium_tests::{both_stores, error_code, error_field, error_rule, event_count, TestApp, TestDb};
 use serde_json::{json, Value};
@@ -41,6 +42,13 @@ async fn reconciliation(server: &TestApp, month: &str) -> Value {
 }
 
 /// GET an export with a token (or none): status and body bytes.
+/// The invoices a statement run for `month` would load, once the views have caught up.
+async fn open_invoices(server: &TestApp, month: &str) -> Vec<String> {
+    server.caught_up().await;
+    let month = konsortium_domain::calendar::Month::parse(month).unwrap_or_else(|_| panic!("a month: {month}"));
+    views::settlement::open_invoices_until(server.app().db(), month).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
 async fn export(server: &TestApp, path: &str, token: Option<&str>) -> (u16, Vec<u8>) {
     let mut request = server.client().get(format!("{}{path}", server.base));
     if let Some(token) = token {
@@ -123,6 +131,8 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
     let nov = reconciliation(&server, "2024-11").await;
     assert_eq!((&nov["invoicedOre"], &nov["differenceOre"]), (&json!(400_000), &json!(0)), "{nov:#}");
     assert_eq!(statements(&issue_statements(&server, "2024-11").await), Vec::<Value>::new(), "issued once");
+    // The run loads only invoices with a month still to settle: none now.
+    assert_eq!(open_invoices(&server, "2024-12").await, Vec::<String>::new());
 
     // The invoice is credited and November invoiced again with December.
     server
@@ -131,6 +141,8 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
             json!({ "i": first_invoice }),
         )
         .await;
+    // The credit note reopens the paid-out month: the next run must take it back.
+    assert_eq!(open_invoices(&server, "2024-12").await, vec![first_invoice.clone()]);
     let corrected = server
         .graphql(
             "mutation($i: MonthlyReportInput!) { correctMonthlyReport(input: $i) { version } }",
@@ -159,6 +171,7 @@ async fn a_statement_on_ostersund_pays_gross_less_5_percent_and_the_fee_and_a_cr
         (&s["adjustments"][0]["grossOre"], &s["adjustments"][0]["month"]),
         (&json!(-400_000), &json!("2024-11"))
     );
+    assert_eq!(open_invoices(&server, "2024-12").await, Vec::<String>::new(), "settled and taken back");
     for month in ["2024-11", "2024-12"] {
         assert_eq!(reconciliation(&server, month).await["differenceOre"], 0, "{month}");
     }

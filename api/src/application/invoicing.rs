@@ -80,8 +80,13 @@ pub async fn issue_invoices_on(
         registered_agreement(app, agreement_id).await?;
     }
     let attempt = app.attempt(actor, "issue_invoices", run);
-    if let Some(answer) = attempt.replay().await? {
-        return Ok(answer);
+    // The stored answer is the invoices' ids: a national run's documents and XML run to tens of MB.
+    if let Some(ids) = attempt.replay::<Vec<String>>().await? {
+        let mut issued = Vec::with_capacity(ids.len());
+        for loaded in app.invoices().load_many(&ids).await? {
+            issued.push((loaded.id, loaded.state));
+        }
+        return Ok(issued);
     }
     let seller = seller(app).await?;
     let candidates = views::reports::approved_ids_until(app.db(), run.month, run.agreement_id.as_deref()).await?;
@@ -120,7 +125,8 @@ pub async fn issue_invoices_on(
         views_ms = (started.elapsed() - decided).as_millis() as u64,
         "month-end run done; the views show it"
     );
-    attempt.commit(&[], issued).await
+    attempt.commit(&[], issued.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>()).await?;
+    Ok(issued)
 }
 
 /// What the views say one agreement has to invoice: approved reports and delivery months.
@@ -193,6 +199,7 @@ async fn issue_one(
             month,
             count: u32::try_from(state.deliveries.len()).unwrap_or(u32::MAX),
             amount: state.total(),
+            members: state.earnings_by_member().into_iter().map(|(member_id, _)| member_id).collect(),
         });
         delivered.push(loaded);
     }

@@ -76,13 +76,13 @@ pub async fn payout_policy(app: &App, actor: &Actor) -> Result<PayoutPolicy, App
     Ok(app.payout_policy().load(POLICY_ID).await?.state)
 }
 
-/// Every member's month on an issued invoice whose months begin by `month`, with its credit note
-/// and whether it is paid, read from the invoices and reports themselves.
-async fn invoiced_facts(app: &App, month: Month) -> Result<Vec<InvoicedFact>, AppError> {
+/// Every member's month on the invoices `invoice_ids`, with its credit note and whether it is
+/// paid, read from the invoices and reports themselves.
+async fn invoiced_facts(app: &App, invoice_ids: &[String]) -> Result<Vec<InvoicedFact>, AppError> {
     let mut facts = Vec::new();
     let mut reports: BTreeMap<String, MonthlyReimbursement> = BTreeMap::new();
-    for row in views::payouts::invoices_until(app.db(), month).await? {
-        let invoice = app.invoices().load(&row.id).await?.state;
+    for invoice_id in invoice_ids {
+        let invoice = app.invoices().load(invoice_id).await?.state;
         let Some(document) = invoice.document.as_ref() else { continue };
         let paid_in_full = invoice.paid() >= document.payable;
         for invoiced in &document.months {
@@ -98,7 +98,7 @@ async fn invoiced_facts(app: &App, month: Month) -> Result<Vec<InvoicedFact>, Ap
                 ));
             };
             facts.push(InvoicedFact {
-                invoice_id: row.id.clone(),
+                invoice_id: invoice_id.clone(),
                 invoice_number: document.number.clone(),
                 credit_note: invoice.credit.as_ref().map(|c| c.number.clone()),
                 paid_in_full,
@@ -117,7 +117,7 @@ async fn invoiced_facts(app: &App, month: Month) -> Result<Vec<InvoicedFact>, Ap
             let Some(terms) = agreement.terms.as_ref() else { continue };
             for (member_id, earned) in deliveries.earnings_by_member() {
                 facts.push(InvoicedFact {
-                    invoice_id: row.id.clone(),
+                    invoice_id: invoice_id.clone(),
                     invoice_number: document.number.clone(),
                     credit_note: invoice.credit.as_ref().map(|c| c.number.clone()),
                     paid_in_full,
@@ -147,10 +147,13 @@ pub async fn issue_payout_statements(app: &App, actor: &Actor, month: Month) -> 
         return Ok(answer);
     }
     let seller = seller(app).await?;
-    let facts = invoiced_facts(app, month).await?;
-    if !facts.iter().any(|f| f.month == month) {
+    if !views::settlement::any_invoiced(app.db(), month).await? {
         return Err(AppError::rule(&LedgerError::MonthNotInvoiced { month }));
     }
+    // Only invoices with a month still to pay out or take back: a run's work does not grow with
+    // the invoices settled before it.
+    let open = views::settlement::open_invoices_until(app.db(), month).await?;
+    let facts = invoiced_facts(app, &open).await?;
     let members: BTreeSet<&str> = facts.iter().map(|f| f.member_id.as_str()).collect();
     let each = actor.with_key(None);
     let today = today();
@@ -231,7 +234,14 @@ pub async fn payout_statements(
 pub async fn reconciliation(app: &App, actor: &Actor, month: Month) -> Result<Reconciliation, AppError> {
     access::staff(actor)?;
     let statements = payout_statements(app, actor, Some(month), None).await?;
-    let facts = invoiced_facts(app, month).await?;
+    // The month's statements name every invoice they settle or reverse: those are the ones to load.
+    let settled: BTreeSet<String> = statements
+        .iter()
+        .filter(|s| s.month == month)
+        .flat_map(|s| s.lines.iter().chain(&s.adjustments))
+        .map(|line| line.invoice_id.clone())
+        .collect();
+    let facts = invoiced_facts(app, &settled.into_iter().collect::<Vec<_>>()).await?;
     Ok(reconcile(month, &statements, &facts))
 }
 

@@ -28,6 +28,10 @@ pub struct InvoicedDeliveries {
     pub month: Month,
     pub count: u32,
     pub amount: Ore,
+    /// The members earning a share of the deliveries, so the payout run knows whose months the
+    /// invoice holds without loading the deliveries (empty on invoices issued before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 /// What the month-end run puts on an invoice; the aggregate adds the totals, VAT, OCR and the XML.

@@ -23,6 +23,8 @@ pub mod places;
 mod query;
 /// Monthly reports, one row per member, agreement and month.
 pub mod reports;
+/// Members' months on issued invoices still to be paid out or taken back, one row each.
+pub mod settlement;
 /// The split of each agreement: one row per allocation.
 pub mod splits;
 /// Place-days per agreement, member and month, by the day they were recorded.
@@ -56,6 +58,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(invoices::PROJECTION),
         Arc::new(deliveries::PROJECTION),
         Arc::new(payouts::PROJECTION),
+        Arc::new(settlement::SettlementProjection),
         Arc::new(utilisation::UtilisationProjection),
         Arc::new(outcomes::OutcomeProjection),
     ]
@@ -81,6 +84,7 @@ pub fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
         (deliveries::TOTALS, vec!["n"]),
         (payouts::TOTALS, vec!["n"]),
         (PAYOUTS_TABLE, payouts::PROJECTION.all_columns()),
+        (settlement::TABLE, settlement::COLUMNS.to_vec()),
         (utilisation::TABLE, utilisation::COLUMNS.to_vec()),
         (utilisation::SOURCES_TABLE, utilisation::SOURCE_COLUMNS.to_vec()),
         (outcomes::EXITS_TABLE, outcomes::EXIT_COLUMNS.to_vec()),

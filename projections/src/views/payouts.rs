@@ -1,5 +1,5 @@
 //! `view_payouts`: one row per member's payout ledger, with every statement issued to it in `doc`;
-//! and the look-ups of issued invoices the statement run and the SIE export start from.
+//! and the look-up of issued invoices the SIE export starts from.
 
 use super::query::{Row, Scope, Select};
 use crate::db::{Db, DbError};
@@ -56,14 +56,6 @@ pub async fn ledgers(
     if let Some(month) = month {
         select.with("first_month <= {}", month.to_string()).with("last_month >= {}", month.to_string());
     }
-    select.all(db).await
-}
-
-/// Issued invoices whose months begin no later than `month`: where a statement run looks for
-/// invoiced months and credit notes. The run decides on the invoices themselves.
-pub async fn invoices_until(db: &Db, month: Month) -> Result<Vec<Row<Invoice>>, DbError> {
-    let mut select = Select::new(super::invoices::TABLE, "invoice_id", "number");
-    select.with("first_month <= {}", month.to_string());
     select.all(db).await
 }
 
