@@ -14,5 +14,5 @@ pub mod rebuild;
 pub mod views;
 
 pub use db::{Db, DbError, Tx, UndecodableEvent};
-pub use event_log::{Batch, Checkpoint, StoredEvent};
+pub use event_log::{Batch, Checkpoint, Payload, StoredEvent};
 pub use projector::{Projector, ProjectorError, ProjectorOptions};

@@ -14,13 +14,16 @@
 use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
-use crate::projection::{table_sql, Arg, Index, Projection, Tables};
+use crate::projection::{table_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
 use crate::{on_db, on_tx};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use konsortium_domain::calendar::Month;
-use konsortium_domain::invoice::{Invoice, InvoiceEvent};
+use konsortium_domain::invoice::Invoice;
 use konsortium_domain::payout::{LedgerEvent, MemberPayouts, StatementLine};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use std::collections::BTreeMap;
 
 pub const TABLE: &str = "view_settlement";
 pub const COLUMNS: &[&str] =
@@ -43,6 +46,38 @@ fn fact_key(invoice_id: &str, report_id: &str) -> String {
 
 pub struct SettlementProjection;
 
+/// An `InvoiceEvent` as this view reads it: of an issued invoice only whose months it holds, not
+/// its lines and XML (hundreds of KB on a national invoice, which a month-end run issues by the
+/// hundred while this projection keeps up beside it).
+#[derive(Deserialize)]
+enum InvoiceFacts {
+    InvoiceIssued { document: IssuedMonths },
+    InvoiceCredited(IgnoredAny),
+    PaymentRegistered(IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct IssuedMonths {
+    months: Vec<InvoicedMonth>,
+    #[serde(default)]
+    deliveries: Vec<InvoicedDeliveries>,
+}
+
+#[derive(Deserialize)]
+struct InvoicedMonth {
+    report_id: String,
+    member_id: String,
+    month: Month,
+}
+
+#[derive(Deserialize)]
+struct InvoicedDeliveries {
+    deliveries_id: String,
+    month: Month,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
 /// A row as an event first writes it.
 struct Fact {
     key: String,
@@ -62,28 +97,63 @@ impl Fact {
     }
 }
 
-/// Inserts the rows that are not there yet, then sets `flag` to 1 on all of them (none for an
-/// issued invoice's rows) and recomputes `open`.
+/// Whether a row is open, as [`OPEN`] says in SQL.
+fn open(member_id: &str, credited: bool, settled: bool, reversed: bool) -> bool {
+    match (credited, settled, reversed) {
+        (false, false, _) | (true, true, false) => true,
+        (false, true, _) => member_id == ANY_MEMBER,
+        _ => false,
+    }
+}
+
+/// Writes `facts` with `flags` set to 1, a few multi-row statements for a whole event (an issued
+/// national invoice holds hundreds of months): new rows are inserted as they are; rows already
+/// there get the flags and have `open` recomputed.
 async fn write(tx: &mut Tx, table: &str, facts: &[Fact], flags: &[&str], position: i64) -> Result<(), DbError> {
-    for fact in facts {
+    let unique: BTreeMap<&str, &Fact> = facts.iter().map(|f| (f.key.as_str(), f)).collect();
+    let facts: Vec<&Fact> = unique.into_values().collect();
+    let (credited, settled, reversed) =
+        (flags.contains(&"credited"), flags.contains(&"settled"), flags.contains(&"reversed"));
+    let on_conflict = match flags.is_empty() {
+        true => "DO NOTHING".to_string(),
+        false => {
+            let set: Vec<String> = flags.iter().map(|flag| format!("{flag} = 1")).collect();
+            format!("DO UPDATE SET {}, position = excluded.position", set.join(", "))
+        }
+    };
+    for chunk in facts.chunks(ROWS_PER_STATEMENT) {
+        let mut args = Vec::with_capacity(chunk.len() * COLUMNS.len());
+        for fact in chunk {
+            args.extend([
+                Arg::text(fact.key.as_str()),
+                Arg::text(fact.invoice_id.as_str()),
+                Arg::text(fact.member_id.as_str()),
+                Arg::text(fact.month.to_string()),
+                Arg::int(i64::from(credited)),
+                Arg::int(i64::from(settled)),
+                Arg::int(i64::from(reversed)),
+                Arg::int(i64::from(open(&fact.member_id, credited, settled, reversed))),
+                Arg::int(position),
+            ]);
+        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let marks: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("${}", row * COLUMNS.len() + n)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
         let insert = format!(
-            "INSERT INTO {table} (fact_key, invoice_id, member_id, month, credited, settled, reversed, open, position) \
-             VALUES ($1, $2, $3, $4, 0, 0, 0, 1, $5) ON CONFLICT (fact_key) DO NOTHING"
+            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT (fact_key) {on_conflict}",
+            COLUMNS.join(", "),
+            rows.join(", ")
         );
-        let args = [
-            Arg::text(fact.key.as_str()),
-            Arg::text(fact.invoice_id.as_str()),
-            Arg::text(fact.member_id.as_str()),
-            Arg::text(fact.month.to_string()),
-            Arg::int(position),
-        ];
         on_tx!(tx, conn => bind_args!(sqlx::query(&insert), &args).execute(conn).await.map(|_| ()))?;
-        let mut set: Vec<String> = flags.iter().map(|flag| format!("{flag} = 1")).collect();
-        set.push("position = $2".to_string());
-        let update = format!("UPDATE {table} SET {} WHERE fact_key = $1", set.join(", "));
-        on_tx!(tx, conn => sqlx::query(&update).bind(&fact.key).bind(position).execute(conn).await.map(|_| ()))?;
-        let open = format!("UPDATE {table} SET open = {OPEN} WHERE fact_key = $1");
-        on_tx!(tx, conn => sqlx::query(&open).bind(&fact.key).execute(conn).await.map(|_| ()))?;
+        if !flags.is_empty() {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let update = format!("UPDATE {table} SET open = {OPEN} WHERE fact_key IN ({})", marks.join(", "));
+            let keys: Vec<Arg> = chunk.iter().map(|f| Arg::text(f.key.as_str())).collect();
+            on_tx!(tx, conn => bind_args!(sqlx::query(&update), &keys).execute(conn).await.map(|_| ()))?;
+        }
     }
     Ok(())
 }
@@ -136,8 +206,8 @@ impl Projection for SettlementProjection {
         let table = tables.name(TABLE);
         let position = event.checkpoint.position;
         match event.aggregate_type.as_str() {
-            Invoice::TYPE => match event.decode::<InvoiceEvent>()? {
-                InvoiceEvent::InvoiceIssued { document, .. } => {
+            Invoice::TYPE => match event.decode::<InvoiceFacts>()? {
+                InvoiceFacts::InvoiceIssued { document } => {
                     let invoice_id = event.aggregate_id.as_str();
                     let mut facts: Vec<Fact> = document
                         .months
@@ -163,7 +233,7 @@ impl Projection for SettlementProjection {
                     }
                     write(tx, &table, &facts, &[], position).await?;
                 }
-                InvoiceEvent::InvoiceCredited { .. } => {
+                InvoiceFacts::InvoiceCredited(_) => {
                     let update = format!("UPDATE {table} SET credited = 1, position = $2 WHERE invoice_id = $1");
                     on_tx!(tx, conn => sqlx::query(&update)
                         .bind(&event.aggregate_id)
@@ -174,7 +244,7 @@ impl Projection for SettlementProjection {
                     let open = format!("UPDATE {table} SET open = {OPEN} WHERE invoice_id = $1");
                     on_tx!(tx, conn => sqlx::query(&open).bind(&event.aggregate_id).execute(conn).await.map(|_| ()))?;
                 }
-                InvoiceEvent::PaymentRegistered { .. } => {}
+                InvoiceFacts::PaymentRegistered(_) => {}
             },
             MemberPayouts::TYPE => {
                 let LedgerEvent::StatementIssued { statement } = event.decode::<LedgerEvent>()?;
