@@ -210,7 +210,7 @@ async fn issue_one(
     lines.sort_by_key(|line| (line.month, line.unit == LineUnit::Delivery, line.member_id.clone()));
     let year = today.year();
     let series_id = SeriesKind::Invoice.series_id(seller.org_number.digits(), year);
-    let mut series = app.series().load(&series_id).await?;
+    let mut series = app.series().load_newest(&series_id).await?;
     let sequence = series.state.next().unwrap_or(u32::MAX);
     let number = SeriesKind::Invoice.number(year, sequence);
     let invoice_id = document_id(seller, &number);
@@ -270,7 +270,7 @@ pub async fn credit_invoice(
         let document = invoice.state.document.clone().ok_or_else(|| AppError::rule(&InvoiceError::NotIssued))?;
         let year = today.year();
         let series_id = SeriesKind::CreditNote.series_id(document.seller.org_number.digits(), year);
-        let mut series = app.series().load(&series_id).await?;
+        let mut series = app.series().load_newest(&series_id).await?;
         let number = SeriesKind::CreditNote.number(year, series.state.next().unwrap_or(u32::MAX));
         let credited = invoice
             .decide(InvoiceCommand::Credit { number: number.clone(), issued_on: today, reason: reason.into() })

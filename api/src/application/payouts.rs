@@ -91,8 +91,8 @@ async fn invoiced_facts(app: &App, invoice_ids: &[String]) -> Result<Vec<Invoice
                 reports.insert(invoiced.report_id.clone(), report);
             }
             let report = reports.get(&invoiced.report_id);
-            let approved = report.and_then(|r| r.approved.iter().find(|(v, _)| *v == invoiced.version));
-            let Some((_, figures)) = approved else {
+            let approved = report.and_then(|r| r.approved.iter().find(|a| a.version == invoiced.version));
+            let Some(approved) = approved else {
                 return Err(AppError::Internal(
                     format!("invoice {} holds a report version that was never approved", document.number).into(),
                 ));
@@ -107,7 +107,7 @@ async fn invoiced_facts(app: &App, invoice_ids: &[String]) -> Result<Vec<Invoice
                 member_id: invoiced.member_id.clone(),
                 month: invoiced.month,
                 gross: invoiced.amount,
-                commission: figures.commission,
+                commission: approved.commission,
                 delivery: false,
             });
         }
@@ -191,7 +191,7 @@ async fn issue_one(
     let fee = policy.fee(member_id, category, month);
     let year = today.year();
     let series_id = SeriesKind::PayoutStatement.series_id(seller.org_number.digits(), year);
-    let mut series = app.series().load(&series_id).await?;
+    let mut series = app.series().load_newest(&series_id).await?;
     let number = SeriesKind::PayoutStatement.number(year, series.state.next().unwrap_or(u32::MAX));
     let Some(draft) = draft_statement(&ledger.state, member_id, month, facts, policy.timing, fee, &number, today)
     else {

@@ -169,7 +169,7 @@ impl ReportView {
                 .map(|d| DeliveryView { description: d.description, amount_ore: d.amount.0 })
                 .collect(),
             rejection_reason: report.rejection,
-            approved_versions: report.approved.iter().map(|(v, _)| *v).collect(),
+            approved_versions: report.approved.iter().map(|a| a.version).collect(),
             invoice_id: report.invoice_id,
         })
     }

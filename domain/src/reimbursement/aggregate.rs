@@ -32,9 +32,21 @@ pub struct MonthlyReimbursement {
     pub version: u32,
     pub figures: Option<ReportFigures>,
     /// Every version staff approved, oldest first: a correction never erases what was approved.
-    pub approved: Vec<(u32, ReportFigures)>,
+    /// Only the amounts invoices and payouts settle on; each version's lines stay in its event,
+    /// so the state (and the reports view's row) does not carry every place line twice.
+    pub approved: Vec<ApprovedVersion>,
     pub rejection: Option<String>,
     pub invoice_id: Option<String>,
+}
+
+/// What staff approved of one version of the month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovedVersion {
+    pub version: u32,
+    /// The member's reimbursement before commission: what the month is invoiced at.
+    pub total: Ore,
+    /// The consortium's commission on it: what a payout statement keeps back.
+    pub commission: Ore,
 }
 
 /// The report rules a command can break.
@@ -243,8 +255,12 @@ impl Aggregate for MonthlyReimbursement {
             }
             ReimbursementEvent::ReportApproved { version } => {
                 self.status = Some(ReportStatus::Approved);
-                if let Some(figures) = self.figures.clone() {
-                    self.approved.push((version, figures));
+                if let Some(figures) = &self.figures {
+                    self.approved.push(ApprovedVersion {
+                        version,
+                        total: figures.total,
+                        commission: figures.commission,
+                    });
                 }
             }
             ReimbursementEvent::ReportRejected { reason, .. } => {

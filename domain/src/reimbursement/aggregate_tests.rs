@@ -175,7 +175,7 @@ fn an_approved_report_is_corrected_as_a_new_version_and_keeps_the_approved_one()
         report.apply(event);
     }
     assert_eq!(report.status, Some(ReportStatus::Submitted));
-    assert_eq!(report.approved.iter().map(|(v, f)| (*v, f.total)).collect::<Vec<_>>(), vec![(1, Ore(1_000_000))]);
+    assert_eq!(report.approved.iter().map(|a| (a.version, a.total)).collect::<Vec<_>>(), vec![(1, Ore(1_000_000))]);
 }
 
 #[test]

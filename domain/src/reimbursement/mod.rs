@@ -8,7 +8,7 @@ mod commands;
 mod events;
 pub mod rule;
 
-pub use aggregate::{figures, MonthlyReimbursement, ReimbursementError, ReportStatus, MAX_DELIVERY};
+pub use aggregate::{figures, ApprovedVersion, MonthlyReimbursement, ReimbursementError, ReportStatus, MAX_DELIVERY};
 pub use commands::{PlaceReport, ReimbursementCommand, ReportInput};
 pub use events::{DeliveryLine, PlaceLine, ReimbursementEvent, ReportFigures};
 

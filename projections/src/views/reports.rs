@@ -15,7 +15,7 @@ pub const TOTALS: &str = "view_reports_total";
 /// Reports by id (`agreement:member:month`); `doc` holds every version's lines.
 pub const PROJECTION: RowProjection<MonthlyReimbursement> = RowProjection {
     name: "reports",
-    version: 3,
+    version: 4,
     table: TABLE,
     key: "report_id",
     columns: &[

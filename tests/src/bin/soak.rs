@@ -317,9 +317,14 @@ async fn run(args: Args) -> Result<bool, Error> {
             let admin = Db::connect(Some(&args.postgres)).await?;
             on_db!(&admin, pool => sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|_| ()))?;
             admin.close().await;
-            let url = match args.postgres.rsplit_once('/') {
-                Some((server, _)) => format!("{server}/{name}"),
-                None => format!("{}/{name}", args.postgres),
+            // The server's address with the soak's database, keeping any parameters of the URL.
+            let (address, parameters) = match args.postgres.split_once('?') {
+                Some((address, parameters)) => (address, format!("?{parameters}")),
+                None => (args.postgres.as_str(), String::new()),
+            };
+            let url = match address.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{name}{parameters}"),
+                None => format!("{address}/{name}{parameters}"),
             };
             (Db::connect(Some(&url)).await?, Some(name))
         }
