@@ -322,8 +322,7 @@ pub(crate) async fn docs_of(
 ) -> Result<Vec<(String, String)>, DbError> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let select = format!("SELECT {key}, doc FROM {table} WHERE {key} IN ({})", placeholders.join(", "));
+        let select = format!("SELECT {key}, doc FROM {table} WHERE {key} IN ({})", placeholders(chunk.len()));
         let rows: Vec<(String, String)> = on_tx!(tx, conn => {
             let mut query = sqlx::query_as(&select);
             for id in chunk {
@@ -336,23 +335,33 @@ pub(crate) async fn docs_of(
     Ok(found)
 }
 
-/// `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE` of `rows` rows of every column.
-pub(crate) fn upsert_rows_sql(table: &str, columns: &[&str], key: &[&str], rows: usize) -> String {
+/// `$1, $2, …, $count`: the placeholders of an `IN (…)` list.
+pub(crate) fn placeholders(count: usize) -> String {
+    (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…) {on_conflict}` of `rows` rows, numbered `$1…` row
+/// by row in column order: a whole batch of rows in one statement.
+pub(crate) fn insert_rows_sql(table: &str, columns: &[&str], rows: usize, on_conflict: &str) -> String {
     let width = columns.len();
     let values: Vec<String> = (0..rows)
         .map(|row| {
-            let placeholders: Vec<String> = (1..=width).map(|n| format!("${}", row * width + n)).collect();
-            format!("({})", placeholders.join(", "))
+            let marks: Vec<String> = (1..=width).map(|n| format!("${}", row * width + n)).collect();
+            format!("({})", marks.join(", "))
         })
         .collect();
+    format!("INSERT INTO {table} ({}) VALUES {} {on_conflict}", columns.join(", "), values.join(", "))
+}
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE` of `rows` rows of every column.
+pub(crate) fn upsert_rows_sql(table: &str, columns: &[&str], key: &[&str], rows: usize) -> String {
     let updates: Vec<String> =
         columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
-    format!(
-        "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
-        columns.join(", "),
-        values.join(", "),
-        key.join(", "),
-        updates.join(", ")
+    insert_rows_sql(
+        table,
+        columns,
+        rows,
+        &format!("ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), updates.join(", ")),
     )
 }
 

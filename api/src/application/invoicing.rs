@@ -82,11 +82,7 @@ pub async fn issue_invoices_on(
     let attempt = app.attempt(actor, "issue_invoices", run);
     // The stored answer is the invoices' ids: a national run's documents and XML run to tens of MB.
     if let Some(ids) = attempt.replay::<Vec<String>>().await? {
-        let mut issued = Vec::with_capacity(ids.len());
-        for loaded in app.invoices().load_many(&ids).await? {
-            issued.push((loaded.id, loaded.state));
-        }
-        return Ok(issued);
+        return Ok(app.invoices().load_many(&ids).await?.into_iter().map(|loaded| (loaded.id, loaded.state)).collect());
     }
     let seller = seller(app).await?;
     let candidates = views::reports::approved_ids_until(app.db(), run.month, run.agreement_id.as_deref()).await?;

@@ -14,7 +14,7 @@
 use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
-use crate::projection::{table_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
+use crate::projection::{insert_rows_sql, placeholders, table_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
 use crate::{on_db, on_tx};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -115,10 +115,10 @@ async fn write(tx: &mut Tx, table: &str, facts: &[Fact], flags: &[&str], positio
     let (credited, settled, reversed) =
         (flags.contains(&"credited"), flags.contains(&"settled"), flags.contains(&"reversed"));
     let on_conflict = match flags.is_empty() {
-        true => "DO NOTHING".to_string(),
+        true => "ON CONFLICT (fact_key) DO NOTHING".to_string(),
         false => {
             let set: Vec<String> = flags.iter().map(|flag| format!("{flag} = 1")).collect();
-            format!("DO UPDATE SET {}, position = excluded.position", set.join(", "))
+            format!("ON CONFLICT (fact_key) DO UPDATE SET {}, position = excluded.position", set.join(", "))
         }
     };
     for chunk in facts.chunks(ROWS_PER_STATEMENT) {
@@ -136,21 +136,10 @@ async fn write(tx: &mut Tx, table: &str, facts: &[Fact], flags: &[&str], positio
                 Arg::int(position),
             ]);
         }
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let marks: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("${}", row * COLUMNS.len() + n)).collect();
-                format!("({})", marks.join(", "))
-            })
-            .collect();
-        let insert = format!(
-            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT (fact_key) {on_conflict}",
-            COLUMNS.join(", "),
-            rows.join(", ")
-        );
+        let insert = insert_rows_sql(table, COLUMNS, chunk.len(), &on_conflict);
         on_tx!(tx, conn => bind_args!(sqlx::query(&insert), &args).execute(conn).await.map(|_| ()))?;
         if !flags.is_empty() {
-            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-            let update = format!("UPDATE {table} SET open = {OPEN} WHERE fact_key IN ({})", marks.join(", "));
+            let update = format!("UPDATE {table} SET open = {OPEN} WHERE fact_key IN ({})", placeholders(chunk.len()));
             let keys: Vec<Arg> = chunk.iter().map(|f| Arg::text(f.key.as_str())).collect();
             on_tx!(tx, conn => bind_args!(sqlx::query(&update), &keys).execute(conn).await.map(|_| ()))?;
         }

@@ -13,7 +13,7 @@
 use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
-use crate::projection::{table_sql, upsert_rows_sql, Arg, Index, Projection, Tables};
+use crate::projection::{insert_rows_sql, placeholders, table_sql, upsert_rows_sql, Arg, Index, Projection, Tables};
 use crate::{on_db, on_tx};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -181,9 +181,8 @@ impl Projection for UtilisationProjection {
             }
         }
         for keys in order.chunks(ROWS_PER_STATEMENT) {
-            let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
             let select =
-                format!("SELECT source, doc FROM {sources_table} WHERE source IN ({})", placeholders.join(", "));
+                format!("SELECT source, doc FROM {sources_table} WHERE source IN ({})", placeholders(keys.len()));
             let rows: Vec<(String, String)> = on_tx!(tx, conn => {
                 let mut query = sqlx::query_as(&select);
                 for key in keys {
@@ -253,23 +252,15 @@ impl Projection for UtilisationProjection {
 
 /// `INSERT … ON CONFLICT (key) DO UPDATE` that adds the figures to a row already there.
 fn add_rows_sql(table: &str, rows: usize) -> String {
-    let width = COLUMNS.len();
-    let values: Vec<String> = (0..rows)
-        .map(|row| {
-            let placeholders: Vec<String> = (1..=width).map(|n| format!("${}", row * width + n)).collect();
-            format!("({})", placeholders.join(", "))
-        })
-        .collect();
     let sums: Vec<String> = ["contracted", "allocated", "filled", "employed"]
         .iter()
         .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
         .collect();
-    format!(
-        "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
-        COLUMNS.join(", "),
-        values.join(", "),
-        KEY.join(", "),
-        sums.join(", ")
+    insert_rows_sql(
+        table,
+        COLUMNS,
+        rows,
+        &format!("ON CONFLICT ({}) DO UPDATE SET {}", KEY.join(", "), sums.join(", ")),
     )
 }
 
