@@ -179,11 +179,21 @@ pub async fn any_after(db: &Db, after: Checkpoint, aggregate_types: &[&str]) -> 
     }
     let found: bool = match db {
         Db::Postgres(pool) => {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type IN ({})
-                                  AND (transaction_id, position) > ($1::text::xid8, $2))",
-                placeholders(3, aggregate_types.len())
-            );
+            // One EXISTS per type, each a range of `events_by_type`. With `aggregate_type IN (…)`
+            // the generic plan PostgreSQL settles on for this prepared statement scanned the whole
+            // log (445 ms on the national data set), on every wake-up of a projection reading
+            // several types: during a month-end run, a core spent on asking "anything new?".
+            let sql = (0..aggregate_types.len())
+                .map(|n| {
+                    format!(
+                        "EXISTS (SELECT 1 FROM events WHERE aggregate_type = ${}
+                                   AND (transaction_id, position) > ($1::text::xid8, $2))",
+                        n + 3
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let sql = format!("SELECT {sql}");
             let mut query = sqlx::query_scalar(&sql).bind(after.transaction_id.to_string()).bind(after.position);
             for aggregate_type in aggregate_types {
                 query = query.bind(*aggregate_type);

@@ -164,6 +164,10 @@ pub struct RowProjection<A> {
     pub totals: &'static str,
     /// Whether a row shows in the view's lists (the condition its list query always applies).
     pub listed: fn(&A) -> bool,
+    /// What the row's `doc` leaves out of the state, if anything: parts only a single-item read
+    /// needs, which it takes from the event log. `values` and `listed` must give the same answer
+    /// for the trimmed state, since later events are applied to it.
+    pub trim: Option<fn(&mut A)>,
     pub aggregate: PhantomData<fn() -> A>,
 }
 
@@ -246,6 +250,9 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
         let values = (self.values)(&state);
         debug_assert_eq!(values.len(), self.columns.len(), "{}: one value per column", self.name);
         args.extend(values);
+        if let Some(trim) = self.trim {
+            trim(&mut state);
+        }
         args.push(Arg::text(serde_json::to_string(&state)?));
         args.push(Arg::int(event.checkpoint.position));
         let upsert = upsert_sql(&table, &self.all_columns(), &[key]);
@@ -287,10 +294,13 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
         for ids in order.chunks(ROWS_PER_STATEMENT) {
             let mut args = Vec::with_capacity(ids.len() * columns.len());
             for id in ids {
-                let Some((state, position)) = states.get(id) else { continue };
+                let Some((state, position)) = states.get_mut(id) else { continue };
                 delta += i64::from((self.listed)(state));
                 args.push(Arg::text(*id));
                 args.extend((self.values)(state));
+                if let Some(trim) = self.trim {
+                    trim(state);
+                }
                 args.push(Arg::text(serde_json::to_string(state)?));
                 args.push(Arg::int(*position));
             }

@@ -497,6 +497,9 @@ async fn staff_send_a_month_back_with_a_reason_and_the_member_reads_it() {
         .await;
     browser.goto(&format!("{}/app/members/{}/reports/{report}", server.base, setup.member)).await;
     assert_eq!(browser.text_of("#status").await, "Återskickad");
+    // The place's line, read from the report's events (the view keeps totals only).
+    let places = browser.text_of("#places").await;
+    assert!(places.contains(&setup.place), "{places}");
     assert!(browser.text().await.contains("Skäl till återskick: Platsen öppnades först den 1 december"));
     browser.shot("member-reads-why").await;
 

@@ -105,6 +105,26 @@ async fn a_place_filled_from_the_11th_is_invoiced_400_000_ore_and_the_month_is_l
         .ok("{ invoices(status: PAID) { totalCount } open: invoices(status: OPEN) { totalCount } }", json!({}))
         .await;
     assert_eq!((paid["invoices"]["totalCount"].as_i64(), paid["open"]["totalCount"].as_i64()), (Some(1), Some(0)));
+
+    // The list's rows keep headings and totals; XML, lines and months asked of a list come from the
+    // event log, the same bytes as issued.
+    let listed = server
+        .ok(
+            "{ slim: invoices { nodes { number payableOre paidOre status periodStart periodEnd } } \
+               whole: invoices { nodes { ubl months { month amountOre } lines { amountOre } } edges { node { ubl } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["slim"]["nodes"][0],
+        json!({ "number": invoice["number"], "payableOre": 400_000, "paidOre": 400_000, "status": "PAID",
+                "periodStart": "2024-11-01", "periodEnd": "2024-11-30" })
+    );
+    let whole = &listed["whole"];
+    assert_eq!(whole["nodes"][0]["ubl"].as_str(), Some(ubl.as_str()));
+    assert_eq!(whole["edges"][0]["node"]["ubl"].as_str(), Some(ubl.as_str()));
+    assert_eq!(whole["nodes"][0]["months"], json!([{ "month": "2024-11", "amountOre": 400_000 }]));
+    assert_eq!(whole["nodes"][0]["lines"], json!([{ "amountOre": 400_000 }]));
     server.stop().await;
     test.remove().await;
 }

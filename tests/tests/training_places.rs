@@ -111,6 +111,24 @@ async fn a_month_of_filled_places_is_reported_approved_and_paid_less_commission(
         listed["monthlyReports"]["nodes"],
         json!([{ "month": "2024-11", "status": "APPROVED", "payoutOre": 950_000 }])
     );
+    // The view's rows keep totals only; lines asked of the list or of one report come from the
+    // report's events.
+    let lines = server
+        .ok(
+            "query($a: ID!, $m: ID!) { monthlyReports(agreementId: $a) { nodes { places { amountOre } } edges { node { places { daysFilled } } } } \
+               monthlyReport(agreementId: $a, memberId: $m, month: \"2024-11\") { places { amountOre } } }",
+            json!({ "a": agreement, "m": fyndet }),
+        )
+        .await;
+    let sorted = |value: &Value, field: &str| {
+        let mut found: Vec<i64> =
+            value.as_array().unwrap_or(&vec![]).iter().map(|p| p[field].as_i64().unwrap_or(-1)).collect();
+        found.sort();
+        found
+    };
+    assert_eq!(sorted(&lines["monthlyReports"]["nodes"][0]["places"], "amountOre"), vec![400_000, 600_000]);
+    assert_eq!(sorted(&lines["monthlyReports"]["edges"][0]["node"]["places"], "daysFilled"), vec![20, 30]);
+    assert_eq!(sorted(&lines["monthlyReport"]["places"], "amountOre"), vec![400_000, 600_000]);
     server.stop().await;
     db.remove().await;
 }

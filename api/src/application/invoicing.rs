@@ -316,6 +316,12 @@ pub async fn invoice(app: &App, actor: &Actor, invoice_id: &str) -> Result<Issue
     Ok((invoice_id.to_string(), invoice.state))
 }
 
+/// A page of the invoices view made whole: the view's rows leave out the XML, lines and months
+/// (`views::invoices::trim`), so a reader asking for them gets the invoices from the event log.
+pub async fn whole(app: &App, rows: Vec<views::Row<Invoice>>) -> Result<Vec<views::Row<Invoice>>, AppError> {
+    super::from_log(app.invoices(), rows).await
+}
+
 async fn existing(app: &App, invoice_id: &str) -> Result<(), AppError> {
     match app.invoices().load(invoice_id).await?.exists() {
         true => Ok(()),

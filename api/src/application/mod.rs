@@ -84,6 +84,29 @@ where
     .await
 }
 
+/// Rows of a view whose `doc` is trimmed (see `RowProjection::trim`), made whole from the event
+/// log: the aggregates' own states in the rows' order, for a reader who asks for what the view
+/// leaves out. The rows were read in the caller's scope; a row whose aggregate cannot be found
+/// keeps its view state.
+pub(crate) async fn from_log<A>(
+    store: &AggregateStore<A>,
+    rows: Vec<konsortium_projections::views::Row<A>>,
+) -> Result<Vec<konsortium_projections::views::Row<A>>, AppError>
+where
+    A: Aggregate<Services = ()> + 'static,
+{
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let mut loaded: std::collections::HashMap<String, A> =
+        store.load_many(&ids).await?.into_iter().map(|l| (l.id, l.state)).collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| match loaded.remove(&row.id) {
+            Some(state) => konsortium_projections::views::Row { state, ..row },
+            None => row,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

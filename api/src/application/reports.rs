@@ -159,3 +159,12 @@ async fn existing(app: &App, report_id: &str) -> Result<String, AppError> {
         false => Err(AppError::NotFound(format!("no monthly report {report_id}"))),
     }
 }
+
+/// Report rows made whole: the reports view leaves each month's place and delivery lines out of its
+/// rows (`views::reports::trim`), so a reader asking for them gets the reports from the event log.
+pub async fn whole(
+    app: &App,
+    rows: Vec<konsortium_projections::views::Row<MonthlyReimbursement>>,
+) -> Result<Vec<konsortium_projections::views::Row<MonthlyReimbursement>>, AppError> {
+    super::from_log(app.reports(), rows).await
+}

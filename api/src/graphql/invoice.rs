@@ -318,7 +318,10 @@ impl InvoiceQuery {
             month: month.map(|m| self::month("month", &m)).transpose()?,
             today: today(),
         };
-        let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
+        let mut rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
+        if super::list_asks_for(ctx, &[&["ubl"], &["lines"], &["months"], &["creditNote", "ubl"]]) {
+            rows.rows = invoicing::whole(app(ctx), rows.rows).await?;
+        }
         Ok(connection(rows, &page, |row| row.cursor(), |row| InvoiceView::new((row.id, row.state))))
     }
 }

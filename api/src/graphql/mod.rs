@@ -167,6 +167,22 @@ impl Total {
     }
 }
 
+/// Whether a list's selection asks, of its nodes (`nodes` or `edges { node }`), for any of `paths`
+/// (each a field and the fields under it): what a view's trimmed rows leave out, which the list
+/// then loads from the event log.
+pub(crate) fn list_asks_for(ctx: &async_graphql::Context<'_>, paths: &[&[&str]]) -> bool {
+    fn selects(selection: &async_graphql::Lookahead<'_>, path: &[&str]) -> bool {
+        match path {
+            [] => selection.exists(),
+            [field, rest @ ..] => selects(&selection.field(field), rest),
+        }
+    }
+    let look = ctx.look_ahead();
+    [look.field("nodes"), look.field("edges").field("node")]
+        .iter()
+        .any(|node| paths.iter().any(|path| selects(node, path)))
+}
+
 /// A page of a list, Relay style: `edges { cursor node }`, `nodes`, `pageInfo`, `totalCount`.
 pub type Listing<N> = Connection<String, N, Total>;
 

@@ -228,7 +228,9 @@ impl ReportQuery {
         let id = report_id(&agreement_id, &member_id, self::month("month", &month)?);
         let (scope, _turn) = reader(ctx, Reading::Reports).await?;
         let found = view::get(app(ctx).reads(), &id, &scope).await.map_err(AppError::from)?;
-        Ok(found.and_then(|row| ReportView::new(row.id, row.state)))
+        // The view's row has the totals; the lines come from the report itself.
+        let whole = reports::whole(app(ctx), found.into_iter().collect()).await?;
+        Ok(whole.into_iter().next().and_then(|row| ReportView::new(row.id, row.state)))
     }
 
     /// Reports by month, a page at a time (`first` at most 500, default 100), optionally of one
@@ -254,7 +256,10 @@ impl ReportQuery {
             month: month.map(|m| self::month("month", &m)).transpose()?,
             status: status.map(Into::into),
         };
-        let rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
+        let mut rows = view::page(app(ctx).reads(), &filter, &page).await.map_err(AppError::from)?;
+        if super::list_asks_for(ctx, &[&["places"], &["deliveries"]]) {
+            rows.rows = reports::whole(app(ctx), rows.rows).await?;
+        }
         Ok(connection(rows, &page, |row| row.cursor(), |row| ReportView::new(row.id, row.state)))
     }
 }

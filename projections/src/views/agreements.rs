@@ -33,6 +33,7 @@ pub const PROJECTION: RowProjection<FrameworkAgreement> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |agreement| agreement.terms.is_some(),
+    trim: None,
     aggregate: PhantomData,
 };
 

@@ -28,6 +28,7 @@ pub const PROJECTION: RowProjection<DeliveryMonth> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |_| true,
+    trim: None,
     aggregate: PhantomData,
 };
 

@@ -15,10 +15,12 @@ pub const TABLE: &str = "view_invoices";
 /// How many rows the unfiltered list shows, kept by the projection.
 pub const TOTALS: &str = "view_invoices_total";
 
-/// Invoices by id; `doc` holds the document as issued, its XML, payments and credit note.
+/// Invoices by id; `doc` holds the document's heading and totals, payments and credit note, but not
+/// the lines, months or XML: a national invoice's run to hundreds of KB, and a page of twenty was
+/// parsed on every list request. [`trim`] says what is left out.
 pub const PROJECTION: RowProjection<Invoice> = RowProjection {
     name: "invoices",
-    version: 1,
+    version: 2,
     table: TABLE,
     key: "invoice_id",
     columns: &[
@@ -37,6 +39,7 @@ pub const PROJECTION: RowProjection<Invoice> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |_| true,
+    trim: Some(trim),
     aggregate: PhantomData,
 };
 
@@ -48,12 +51,27 @@ fn columns(invoice: &Invoice) -> Vec<Arg> {
         Arg::opt_text(document.map(|d| &d.buyer.org_number)),
         Arg::opt_text(document.map(|d| d.issued_on)),
         Arg::opt_text(document.map(|d| d.due_on)),
-        Arg::opt_text(document.and_then(|d| d.months.iter().map(|m| m.month).min())),
-        Arg::opt_text(document.and_then(|d| d.months.iter().map(|m| m.month).max())),
+        // The period covers the months and the deliveries, and survives the trim.
+        Arg::opt_text(document.map(|d| Month::of(d.period_start))),
+        Arg::opt_text(document.map(|d| Month::of(d.period_end))),
         Arg::Int(document.map(|d| d.payable.0)),
         Arg::int(invoice.paid().0),
         Arg::opt_text(invoice.credit.as_ref().map(|c| c.number.as_str())),
     ]
+}
+
+/// Leaves the invoice's XML (and its credit note's), lines and months out of the row: a list shows
+/// headings and totals; a reader who asks for the rest loads the invoice from the event log, where
+/// its XML is exactly what was issued.
+pub fn trim(invoice: &mut Invoice) {
+    invoice.ubl = String::new();
+    if let Some(document) = invoice.document.as_mut() {
+        document.lines = Vec::new();
+        document.months = Vec::new();
+    }
+    if let Some(credit) = invoice.credit.as_mut() {
+        credit.ubl = String::new();
+    }
 }
 
 /// Which invoices to list. `today` decides which unpaid ones are overdue.

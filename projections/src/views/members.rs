@@ -29,6 +29,7 @@ pub const PROJECTION: RowProjection<Member> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |_| true,
+    trim: None,
     aggregate: PhantomData,
 };
 

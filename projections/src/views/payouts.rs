@@ -24,6 +24,7 @@ pub const PROJECTION: RowProjection<MemberPayouts> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |_| true,
+    trim: None,
     aggregate: PhantomData,
 };
 

@@ -33,6 +33,7 @@ pub const PROJECTION: RowProjection<TrainingPlace> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |_| true,
+    trim: None,
     aggregate: PhantomData,
 };
 

@@ -12,10 +12,11 @@ pub const TABLE: &str = "view_reports";
 /// How many rows the unfiltered list shows, kept by the projection.
 pub const TOTALS: &str = "view_reports_total";
 
-/// Reports by id (`agreement:member:month`); `doc` holds every version's lines.
+/// Reports by id (`agreement:member:month`); `doc` holds the state without the month's place and
+/// delivery lines ([`trim`]).
 pub const PROJECTION: RowProjection<MonthlyReimbursement> = RowProjection {
     name: "reports",
-    version: 4,
+    version: 5,
     table: TABLE,
     key: "report_id",
     columns: &[
@@ -38,6 +39,7 @@ pub const PROJECTION: RowProjection<MonthlyReimbursement> = RowProjection {
     values: columns,
     totals: TOTALS,
     listed: |report| report.figures.is_some(),
+    trim: Some(trim),
     aggregate: PhantomData,
 };
 
@@ -54,6 +56,17 @@ fn columns(report: &MonthlyReimbursement) -> Vec<Arg> {
         Arg::Int(figures.map(|f| f.payout.0)),
         Arg::opt_text(report.invoice_id.as_deref()),
     ]
+}
+
+/// Leaves the month's place and delivery lines out of the row, keeping its totals: lists show
+/// totals and statuses, and each invoiced month rewrites its row (a national month-end rewrote
+/// 104 400 rows carrying every place line). A reader who asks for the lines loads the report from
+/// the event log.
+pub fn trim(report: &mut MonthlyReimbursement) {
+    if let Some(figures) = report.figures.as_mut() {
+        figures.places = Vec::new();
+        figures.deliveries = Vec::new();
+    }
 }
 
 /// The `status` column's value.

@@ -224,7 +224,9 @@ async fn report_page(
     let scope = access::read(&actor, Reading::Reports)?;
     let report_id = input::id("reportId", report_id)?;
     let not_found = || WebError::App(AppError::NotFound(format!("no monthly report {report_id}")));
-    let row = views::reports::get(app.reads(), &report_id, &scope).await?.ok_or_else(not_found)?;
+    let found = views::reports::get(app.reads(), &report_id, &scope).await?;
+    // The view's row has the totals; the lines shown here come from the report itself.
+    let row = reports::whole(app, found.into_iter().collect()).await?.into_iter().next().ok_or_else(not_found)?;
     if row.state.member_id != member_id {
         return Err(not_found());
     }
