@@ -260,6 +260,15 @@ async fn run(args: Args) -> Result<(), Error> {
             events as f64 / read,
             (replayed as f64 / elapsed) / (events as f64 / read)
         );
+        for report in &reports {
+            println!(
+                "  {:<12} {:>9} events in {:>6.2} s = {:>7.0} events/s",
+                report.projection,
+                report.events,
+                report.elapsed.as_secs_f64(),
+                report.events_per_second()
+            );
+        }
     }
     println!("peak RSS: {} MB", peak_rss_mb());
 
