@@ -127,8 +127,9 @@ impl Projection for UtilisationProjection {
         "utilisation"
     }
 
+    /// 2: no row whose figures sum to zero.
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {
@@ -197,24 +198,31 @@ impl Projection for UtilisationProjection {
                 }
             }
         }
+        // A source's events of one recording day in this batch make one difference: its
+        // contribution before the first of them against after the last. Computing a split's or an
+        // agreement's whole contribution around every event made the rebuild quadratic in its size.
         let mut changes = Changes::new();
+        let mut open_days: HashMap<String, OpenDay> = HashMap::new();
         for event in &ours {
-            let Some((state, position)) = states.get_mut(&source_key(event)) else { continue };
-            let before = state.contributions();
+            let key = source_key(event);
+            let Some((state, position)) = states.get_mut(&key) else { continue };
+            let day = recorded_on(event);
+            match open_days.get(&key) {
+                Some(open) if open.day == day => {}
+                _ => {
+                    if let Some(open) = open_days.remove(&key) {
+                        open.close(state, &event.aggregate_id, &mut changes);
+                    }
+                    open_days.insert(key.clone(), OpenDay { day, before: state.contributions() });
+                }
+            }
             state.apply(event)?;
             *position = event.checkpoint.position;
-            let after = state.contributions();
-            let agreement_id = state.agreement_id(&event.aggregate_id);
-            let day = recorded_on(event);
-            for ((member_id, month), change) in utilisation::difference(&before, &after) {
-                let key = (agreement_id.clone(), month.to_string(), member_id, day.clone());
-                let sum = changes.entry(key).or_default();
-                *sum = PlaceDays {
-                    contracted: sum.contracted + change.contracted,
-                    allocated: sum.allocated + change.allocated,
-                    filled: sum.filled + change.filled,
-                    employed: sum.employed + change.employed,
-                };
+        }
+        for event in &ours {
+            let key = source_key(event);
+            if let (Some(open), Some((state, _))) = (open_days.remove(&key), states.get(&key)) {
+                open.close(state, &event.aggregate_id, &mut changes);
             }
         }
         for keys in order.chunks(ROWS_PER_STATEMENT) {
@@ -226,7 +234,8 @@ impl Projection for UtilisationProjection {
             let upsert = upsert_rows_sql(&sources_table, SOURCE_COLUMNS, &["source"], keys.len());
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
         }
-        // Zero sums are written too: a row exists when an event touched it, however the log was batched.
+        // A row whose figures sum to zero is removed below, so the rows are the same however the
+        // log was batched (a rebuild must equal the live view row for row).
         let rows: Vec<_> = changes.into_iter().collect();
         let table = tables.name(TABLE);
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -244,13 +253,65 @@ impl Projection for UtilisationProjection {
                 ]);
             }
             let add = add_rows_sql(&table, chunk.len());
-            on_tx!(tx, conn => bind_args!(sqlx::query(&add), &args).execute(conn).await.map(|_| ()))?;
+            let zero: Vec<ZeroRow> = on_tx!(tx, conn => bind_args!(sqlx::query_as(&add), &args).fetch_all(conn).await)?;
+            let keys: Vec<Arg> = zero
+                .into_iter()
+                .filter_map(|(agreement_id, month, member_id, day, zero)| {
+                    (zero == 1).then_some([agreement_id, month, member_id, day])
+                })
+                .flatten()
+                .map(Arg::text)
+                .collect();
+            if !keys.is_empty() {
+                let remove = remove_zero_rows_sql(&table, keys.len() / KEY.len());
+                on_tx!(tx, conn => bind_args!(sqlx::query(&remove), &keys).execute(conn).await.map(|_| ()))?;
+            }
         }
         Ok(())
     }
 }
 
-/// `INSERT … ON CONFLICT (key) DO UPDATE` that adds the figures to a row already there.
+/// A source's events of one recording day, from its contribution before the first of them.
+struct OpenDay {
+    day: String,
+    before: Contributions,
+}
+
+impl OpenDay {
+    /// Adds what the day's events changed, the state now against before them, to `changes`.
+    fn close(self, state: &Source, aggregate_id: &str, changes: &mut Changes) {
+        let agreement_id = state.agreement_id(aggregate_id);
+        for ((member_id, month), change) in utilisation::difference(&self.before, &state.contributions()) {
+            let key = (agreement_id.clone(), month.to_string(), member_id, self.day.clone());
+            let sum = changes.entry(key).or_default();
+            *sum = PlaceDays {
+                contracted: sum.contracted + change.contracted,
+                allocated: sum.allocated + change.allocated,
+                filled: sum.filled + change.filled,
+                employed: sum.employed + change.employed,
+            };
+        }
+    }
+}
+
+/// Deletes those of `rows` rows (keys bound in order) whose figures are all zero.
+fn remove_zero_rows_sql(table: &str, rows: usize) -> String {
+    let keys: Vec<String> = (0..rows)
+        .map(|row| format!("(${}, ${}, ${}, ${})", row * 4 + 1, row * 4 + 2, row * 4 + 3, row * 4 + 4))
+        .collect();
+    format!(
+        "DELETE FROM {table} WHERE contracted = 0 AND allocated = 0 AND filled = 0 AND employed = 0 \
+         AND ({}) IN (VALUES {})",
+        KEY.join(", "),
+        keys.join(", ")
+    )
+}
+
+/// A written row's key, and 1 when its figures now sum to zero.
+type ZeroRow = (String, String, String, String, i64);
+
+/// `INSERT … ON CONFLICT (key) DO UPDATE` that adds the figures to a row already there, returning
+/// each row's key and whether its figures are now all zero (see [`ZeroRow`]).
 fn add_rows_sql(table: &str, rows: usize) -> String {
     let sums: Vec<String> = ["contracted", "allocated", "filled", "employed"]
         .iter()
@@ -260,7 +321,13 @@ fn add_rows_sql(table: &str, rows: usize) -> String {
         table,
         COLUMNS,
         rows,
-        &format!("ON CONFLICT ({}) DO UPDATE SET {}", KEY.join(", "), sums.join(", ")),
+        &format!(
+            "ON CONFLICT ({}) DO UPDATE SET {} RETURNING {}, CAST(CASE WHEN contracted = 0 AND allocated = 0 \
+             AND filled = 0 AND employed = 0 THEN 1 ELSE 0 END AS BIGINT)",
+            KEY.join(", "),
+            sums.join(", "),
+            KEY.join(", ")
+        ),
     )
 }
 
