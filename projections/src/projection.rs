@@ -246,15 +246,7 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
         state.apply(payload);
         let delta = i64::from((self.listed)(&state)) - i64::from(was_listed);
 
-        let mut args = vec![Arg::text(event.aggregate_id.as_str())];
-        let values = (self.values)(&state);
-        debug_assert_eq!(values.len(), self.columns.len(), "{}: one value per column", self.name);
-        args.extend(values);
-        if let Some(trim) = self.trim {
-            trim(&mut state);
-        }
-        args.push(Arg::text(serde_json::to_string(&state)?));
-        args.push(Arg::int(event.checkpoint.position));
+        let args = self.row_args(&event.aggregate_id, &mut state, event.checkpoint.position)?;
         let upsert = upsert_sql(&table, &self.all_columns(), &[key]);
         on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|r| r.rows_affected()))?;
         self.add_to_totals(tx, tables, delta).await
@@ -296,18 +288,29 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
             for id in ids {
                 let Some((state, position)) = states.get_mut(id) else { continue };
                 delta += i64::from((self.listed)(state));
-                args.push(Arg::text(*id));
-                args.extend((self.values)(state));
-                if let Some(trim) = self.trim {
-                    trim(state);
-                }
-                args.push(Arg::text(serde_json::to_string(state)?));
-                args.push(Arg::int(*position));
+                args.extend(self.row_args(id, state, *position)?);
             }
             let upsert = upsert_rows_sql(&table, &columns, &[key], ids.len());
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|r| r.rows_affected()))?;
         }
         self.add_to_totals(tx, tables, delta).await
+    }
+}
+
+impl<A: Aggregate> RowProjection<A> {
+    /// A row's values in [`all_columns`](Self::all_columns) order: the key, the columns computed
+    /// from the whole state, then the `doc` of the state as [`trim`](Self::trim) leaves it.
+    fn row_args(&self, id: &str, state: &mut A, position: i64) -> Result<Vec<Arg>, DbError> {
+        let mut args = vec![Arg::text(id)];
+        let values = (self.values)(state);
+        debug_assert_eq!(values.len(), self.columns.len(), "{}: one value per column", self.name);
+        args.extend(values);
+        if let Some(trim) = self.trim {
+            trim(state);
+        }
+        args.push(Arg::text(serde_json::to_string(state)?));
+        args.push(Arg::int(position));
+        Ok(args)
     }
 }
 
@@ -350,17 +353,21 @@ pub(crate) fn placeholders(count: usize) -> String {
     (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// `INSERT INTO table (columns) VALUES (…), (…) {on_conflict}` of `rows` rows, numbered `$1…` row
-/// by row in column order: a whole batch of rows in one statement.
-pub(crate) fn insert_rows_sql(table: &str, columns: &[&str], rows: usize, on_conflict: &str) -> String {
-    let width = columns.len();
+/// `($1, …, $width), ($width+1, …)`: `rows` tuples of `width` placeholders, numbered row by row.
+pub(crate) fn values_sql(width: usize, rows: usize) -> String {
     let values: Vec<String> = (0..rows)
         .map(|row| {
             let marks: Vec<String> = (1..=width).map(|n| format!("${}", row * width + n)).collect();
             format!("({})", marks.join(", "))
         })
         .collect();
-    format!("INSERT INTO {table} ({}) VALUES {} {on_conflict}", columns.join(", "), values.join(", "))
+    values.join(", ")
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…) {on_conflict}` of `rows` rows, numbered `$1…` row
+/// by row in column order: a whole batch of rows in one statement.
+pub(crate) fn insert_rows_sql(table: &str, columns: &[&str], rows: usize, on_conflict: &str) -> String {
+    format!("INSERT INTO {table} ({}) VALUES {} {on_conflict}", columns.join(", "), values_sql(columns.len(), rows))
 }
 
 /// `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE` of `rows` rows of every column.

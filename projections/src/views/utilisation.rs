@@ -13,7 +13,9 @@
 use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
-use crate::projection::{insert_rows_sql, placeholders, table_sql, upsert_rows_sql, Arg, Index, Projection, Tables};
+use crate::projection::{
+    insert_rows_sql, placeholders, table_sql, upsert_rows_sql, values_sql, Arg, Index, Projection, Tables,
+};
 use crate::{on_db, on_tx};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -211,18 +213,18 @@ impl Projection for UtilisationProjection {
                 Some(open) if open.day == day => {}
                 _ => {
                     if let Some(open) = open_days.remove(&key) {
-                        open.close(state, &event.aggregate_id, &mut changes);
+                        open.close(state, &mut changes);
                     }
-                    open_days.insert(key.clone(), OpenDay { day, before: state.contributions() });
+                    let aggregate_id = event.aggregate_id.clone();
+                    open_days.insert(key.clone(), OpenDay { aggregate_id, day, before: state.contributions() });
                 }
             }
             state.apply(event)?;
             *position = event.checkpoint.position;
         }
-        for event in &ours {
-            let key = source_key(event);
-            if let (Some(open), Some((state, _))) = (open_days.remove(&key), states.get(&key)) {
-                open.close(state, &event.aggregate_id, &mut changes);
+        for (key, open) in open_days {
+            if let Some((state, _)) = states.get(&key) {
+                open.close(state, &mut changes);
             }
         }
         for keys in order.chunks(ROWS_PER_STATEMENT) {
@@ -273,14 +275,15 @@ impl Projection for UtilisationProjection {
 
 /// A source's events of one recording day, from its contribution before the first of them.
 struct OpenDay {
+    aggregate_id: String,
     day: String,
     before: Contributions,
 }
 
 impl OpenDay {
     /// Adds what the day's events changed, the state now against before them, to `changes`.
-    fn close(self, state: &Source, aggregate_id: &str, changes: &mut Changes) {
-        let agreement_id = state.agreement_id(aggregate_id);
+    fn close(self, state: &Source, changes: &mut Changes) {
+        let agreement_id = state.agreement_id(&self.aggregate_id);
         for ((member_id, month), change) in utilisation::difference(&self.before, &state.contributions()) {
             let key = (agreement_id.clone(), month.to_string(), member_id, self.day.clone());
             let sum = changes.entry(key).or_default();
@@ -296,14 +299,11 @@ impl OpenDay {
 
 /// Deletes those of `rows` rows (keys bound in order) whose figures are all zero.
 fn remove_zero_rows_sql(table: &str, rows: usize) -> String {
-    let keys: Vec<String> = (0..rows)
-        .map(|row| format!("(${}, ${}, ${}, ${})", row * 4 + 1, row * 4 + 2, row * 4 + 3, row * 4 + 4))
-        .collect();
     format!(
         "DELETE FROM {table} WHERE contracted = 0 AND allocated = 0 AND filled = 0 AND employed = 0 \
          AND ({}) IN (VALUES {})",
         KEY.join(", "),
-        keys.join(", ")
+        values_sql(KEY.len(), rows)
     )
 }
 

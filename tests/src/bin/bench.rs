@@ -123,8 +123,9 @@ async fn bench_db(args: &Args, template: Option<&str>) -> Result<BenchDb, Error>
             };
             on_db!(&admin, pool => sqlx::query(&create).execute(pool).await.map(|_| ()))?;
             if template.is_some() {
-                // Copying a few GB of template writes as much WAL; flush it now, or the checkpoint
-                // it triggers lands in the middle of what is measured next (runs varied 17–24 s).
+                // Copying a few GB of template writes as much WAL; flush it now rather than let the
+                // checkpoint it triggers land in what is measured next. (Runs on a shared machine
+                // still varied, 17–24 s for the national month-end, with or without it.)
                 on_db!(&admin, pool => sqlx::query("CHECKPOINT").execute(pool).await.map(|_| ()))?;
             }
             admin.close().await;
