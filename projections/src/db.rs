@@ -4,7 +4,7 @@
 //! enum. SQL that both databases accept is written once and compiled for each arm by [`on_db!`] and
 //! [`on_tx!`]; the few statements that differ (commit-safe reading) are written per database.
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
@@ -99,6 +99,29 @@ async fn prefer_lz4(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Talks to a server on this machine without TLS unless told otherwise. sqlx (like libpq) defaults
+/// to `sslmode=prefer`, which encrypts even loopback traffic when the server offers TLS, as Debian's
+/// PostgreSQL does: traffic that never leaves the machine then costs both processes CPU for nothing
+/// (a national month-end run sends about 1 MB an invoice each way; with TLS it took 10 % longer).
+/// `prefer` never promised encryption, so only it is changed; a URL's `sslmode=` or `PGSSLMODE`
+/// is left as written.
+fn plain_on_loopback(url: &str, options: PgConnectOptions) -> PgConnectOptions {
+    let told = url.contains("sslmode=") || url.contains("ssl-mode=") || std::env::var_os("PGSSLMODE").is_some();
+    let host = options.get_host();
+    let loopback = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match !told && loopback && matches!(options.get_ssl_mode(), PgSslMode::Prefer) {
+        true => options.ssl_mode(PgSslMode::Disable),
+        false => options,
+    }
+}
+
 /// Whether a pooled SQLite connection may serve again. When a write fails with a disk or I/O error
 /// (a full disk), SQLite rolls the transaction back itself; the `ROLLBACK` sqlx then sends fails,
 /// and sqlx keeps counting the connection as inside a transaction, so every later `BEGIN` on it
@@ -119,7 +142,7 @@ impl Db {
     pub async fn connect(url: Option<&str>) -> Result<Db, DbError> {
         let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(DEFAULT_SQLITE_URL);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            let options = plain_on_loopback(url, PgConnectOptions::from_str(url).map_err(DbError::Connect)?);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -218,5 +241,27 @@ impl Tx {
     pub async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
         on_tx!(self, conn => sqlx::query(sql).execute(conn).await.map(|_| ()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(url: &str) -> PgSslMode {
+        plain_on_loopback(url, PgConnectOptions::from_str(url).expect("a valid URL")).get_ssl_mode()
+    }
+
+    #[test]
+    fn loopback_servers_are_reached_without_tls_unless_the_url_asks_for_it() {
+        if std::env::var_os("PGSSLMODE").is_some() {
+            return; // the environment decides, as documented
+        }
+        assert!(matches!(mode("postgres://postgres@127.0.0.1:5432/k"), PgSslMode::Disable));
+        assert!(matches!(mode("postgres://postgres@localhost/k"), PgSslMode::Disable));
+        assert!(matches!(mode("postgres://postgres@[::1]:5432/k"), PgSslMode::Disable));
+        assert!(matches!(mode("postgres://postgres@db.example:5432/k"), PgSslMode::Prefer));
+        assert!(matches!(mode("postgres://postgres@127.0.0.1/k?sslmode=require"), PgSslMode::Require));
+        assert!(matches!(mode("postgres://postgres@127.0.0.1/k?sslmode=prefer"), PgSslMode::Prefer));
     }
 }

@@ -11,16 +11,17 @@ use super::agreements::registered_agreement;
 use super::{access, change, today};
 use crate::app::{Actor, App, Written};
 use crate::error::AppError;
-use crate::store::Pending;
+use crate::store::{Loaded, Pending};
+use konsortium_domain::agreement::AgreementTerms;
 use konsortium_domain::calendar::Month;
-use konsortium_domain::delivery::DeliveryCommand;
+use konsortium_domain::delivery::{DeliveryCommand, DeliveryMonth};
 use konsortium_domain::invoice::{
     lines_for_deliveries, lines_for_month, Consortium, ConsortiumCommand, ConsortiumError, Invoice, InvoiceCommand,
-    InvoiceDraft, InvoiceError, InvoicedDeliveries, InvoicedMonth, LineUnit, Seller, SeriesCommand, SeriesKind,
-    CONSORTIUM_ID,
+    InvoiceDraft, InvoiceError, InvoiceLine, InvoicedDeliveries, InvoicedMonth, LineUnit, Seller, SeriesCommand,
+    SeriesKind, CONSORTIUM_ID,
 };
 use konsortium_domain::money::Ore;
-use konsortium_domain::reimbursement::{ReimbursementCommand, ReportStatus};
+use konsortium_domain::reimbursement::{MonthlyReimbursement, ReimbursementCommand, ReportStatus};
 use konsortium_projections::views;
 use std::collections::BTreeMap;
 use time::Date;
@@ -99,10 +100,29 @@ pub async fn issue_invoices_on(
     let each = actor.with_key(None);
     let mut issued = Vec::new();
     let mut written = Written::default();
-    let (started, agreements) = (std::time::Instant::now(), by_agreement.len());
+    let queue: Vec<(String, Work)> = by_agreement.into_iter().collect();
+    let (started, agreements) = (std::time::Instant::now(), queue.len());
     let mut reported = started;
-    for (n, (agreement_id, work)) in by_agreement.into_iter().enumerate() {
-        let one = || issue_one(app, &each, &seller, &agreement_id, &work, run.month, today);
+    let mut ahead = queue.first().map(|(id, work)| Ahead::read(app, id, work, run.month));
+    for (n, (agreement_id, work)) in queue.iter().enumerate() {
+        let mut read = match ahead.take() {
+            Some(read) => read.finish().await,
+            None => None,
+        };
+        // The next agreement is read while this one's invoice is decided and stored.
+        ahead = queue.get(n + 1).map(|(id, next)| Ahead::read(app, id, next, run.month));
+        let (each, seller) = (&each, &seller);
+        let one = || {
+            let read = read.take();
+            async move {
+                // A retry (another run took the number or a month) reads everything again.
+                let gathered = match read {
+                    Some(gathered) => gathered,
+                    None => gather(app, agreement_id, work, run.month).await?,
+                };
+                issue_one(app, each, seller, gathered, today).await
+            }
+        };
         if let Some((invoice, stored)) = app.retrying_at_most(RUN_ATTEMPTS, one).await? {
             issued.push(invoice);
             written = written.and(stored);
@@ -126,33 +146,70 @@ pub async fn issue_invoices_on(
 }
 
 /// What the views say one agreement has to invoice: approved reports and delivery months.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Work {
     reports: Vec<String>,
     deliveries: Vec<String>,
 }
 
-/// One agreement's invoice, decided on the reports, delivery months and the series as they are now,
-/// and what it stored (not yet waited for); `None` when another run invoiced every month first.
-async fn issue_one(
-    app: &App,
-    actor: &Actor,
-    seller: &Seller,
-    agreement_id: &str,
-    work: &Work,
-    until: Month,
-    today: Date,
-) -> Result<Option<(IssuedInvoice, Written)>, AppError> {
-    let report_ids = &work.reports;
+/// Everything one agreement's invoice is decided on except its number: the agreement, the months
+/// still to invoice as they are now, and their lines.
+struct Gathered {
+    agreement_id: String,
+    terms: AgreementTerms,
+    reports: Vec<Loaded<MonthlyReimbursement>>,
+    delivered: Vec<Loaded<DeliveryMonth>>,
+    months: Vec<InvoicedMonth>,
+    delivery_months: Vec<InvoicedDeliveries>,
+    lines: Vec<InvoiceLine>,
+}
+
+/// The next agreement's [`Gathered`], read on another task while the run issues the current one:
+/// reading and parsing an agreement's years of reports is most of an invoice's work, and the two
+/// overlap on separate cores. What it read may be stale by the time it is used; the append's
+/// optimistic lock refuses it then, and the retry reads afresh. Dropping it stops the read.
+struct Ahead(tokio::task::JoinHandle<Result<Gathered, AppError>>);
+
+impl Ahead {
+    fn read(app: &App, agreement_id: &str, work: &Work, until: Month) -> Ahead {
+        let (app, agreement_id, work) = (app.clone(), agreement_id.to_string(), work.clone());
+        Ahead(tokio::spawn(async move { gather(&app, &agreement_id, &work, until).await }))
+    }
+
+    /// What was read, or `None` when reading failed: the run then reads again itself, and reports
+    /// the error if it recurs.
+    async fn finish(mut self) -> Option<Gathered> {
+        match (&mut self.0).await {
+            Ok(Ok(gathered)) => Some(gathered),
+            Ok(Err(err)) => {
+                tracing::debug!(error = ?err, "reading ahead failed; the run reads again");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "reading ahead stopped; the run reads again");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reads what one agreement's invoice is decided on: its approved months up to `until` not yet
+/// invoiced, its delivery months, the members' names, and the lines.
+async fn gather(app: &App, agreement_id: &str, work: &Work, until: Month) -> Result<Gathered, AppError> {
     let agreement = registered_agreement(app, agreement_id).await?;
-    let terms = agreement.terms.as_ref().ok_or_else(|| AppError::NotFound(format!("no agreement {agreement_id}")))?;
-    let mut changes: Vec<Pending> = Vec::new();
+    let terms = agreement.terms.ok_or_else(|| AppError::NotFound(format!("no agreement {agreement_id}")))?;
     let mut months = Vec::new();
     let mut lines = Vec::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut reports = Vec::new();
     // One query for all of the agreement's months, not one each: a national run invoices years of them.
-    for loaded in app.reports().load_many(report_ids).await? {
+    for loaded in app.reports().load_many(&work.reports).await? {
         let report = &loaded.state;
         let report_id = &loaded.id;
         let (Some(month), Some(figures)) = (report.month, report.figures.as_ref()) else { continue };
@@ -199,11 +256,25 @@ async fn issue_one(
         });
         delivered.push(loaded);
     }
+    // Months in order; within a month, places before deliveries, each by member (stable sort).
+    lines.sort_by_key(|line| (line.month, line.unit == LineUnit::Delivery, line.member_id.clone()));
+    Ok(Gathered { agreement_id: agreement_id.to_string(), terms, reports, delivered, months, delivery_months, lines })
+}
+
+/// One agreement's invoice, numbered from the series as it is now, and what it stored (not yet
+/// waited for); `None` when another run invoiced every month first.
+async fn issue_one(
+    app: &App,
+    actor: &Actor,
+    seller: &Seller,
+    gathered: Gathered,
+    today: Date,
+) -> Result<Option<(IssuedInvoice, Written)>, AppError> {
+    let Gathered { agreement_id, terms, mut reports, mut delivered, months, delivery_months, lines } = gathered;
     if months.is_empty() && delivery_months.is_empty() {
         return Ok(None);
     }
-    // Months in order; within a month, places before deliveries, each by member (stable sort).
-    lines.sort_by_key(|line| (line.month, line.unit == LineUnit::Delivery, line.member_id.clone()));
+    let mut changes: Vec<Pending> = Vec::new();
     let year = today.year();
     let series_id = SeriesKind::Invoice.series_id(seller.org_number.digits(), year);
     let mut series = app.series().load_newest(&series_id).await?;
@@ -220,10 +291,10 @@ async fn issue_one(
         number: number.clone(),
         issued_on: today,
         seller: seller.clone(),
-        agreement_id: agreement_id.to_string(),
-        buyer: terms.buyer.clone(),
-        contract_reference: terms.contract_reference.clone(),
-        vat: terms.vat.clone(),
+        agreement_id,
+        buyer: terms.buyer,
+        contract_reference: terms.contract_reference,
+        vat: terms.vat,
         payment_terms_days: terms.payment_terms_days.map(u32::from),
         months,
         deliveries: delivery_months,
