@@ -250,7 +250,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             tracing::info!("stopped");
         }
         Command::Backup { path } => {
-            let db = Db::connect(database_url).await?;
+            // A mistyped path must not back up a database created empty on the spot.
+            let db = Db::connect_existing(database_url).await?;
             let copied = backup::backup(&db, &path).await;
             db.close().await;
             let copied = copied?;

@@ -34,6 +34,8 @@ pub enum DbError {
     DataDir { path: String, source: std::io::Error },
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
+    #[error("there is no database at {path}")]
+    Missing { path: String },
     #[error("could not migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -162,6 +164,20 @@ impl Db {
         } else {
             Err(DbError::UnsupportedUrl(url.to_string()))
         }
+    }
+
+    /// Like [`connect`](Self::connect), but a SQLite file that does not exist is an error rather than
+    /// a new, empty database: what a backup or an inspection of a mistyped path needs.
+    pub async fn connect_existing(url: Option<&str>) -> Result<Db, DbError> {
+        let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(DEFAULT_SQLITE_URL);
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            let file = options.get_filename();
+            if !file.exists() {
+                return Err(DbError::Missing { path: file.display().to_string() });
+            }
+        }
+        Db::connect(Some(url)).await
     }
 
     /// Opens (and creates) a SQLite file at a path; tests use it for a private database.

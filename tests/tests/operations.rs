@@ -169,6 +169,20 @@ async fn a_backup_of_a_running_sqlite_server_holds_every_event_and_view_and_serv
     test.remove().await;
 }
 
+/// `konsortium backup` opens its database with `Db::connect_existing`: a mistyped SQLite path is
+/// refused instead of being created empty and backed up as if it were the data.
+#[tokio::test]
+async fn a_backup_of_a_sqlite_file_that_does_not_exist_is_refused_and_creates_nothing() {
+    let dir = std::env::temp_dir().join(format!("konsortium-missing-{}", uuid::Uuid::new_v4().simple()));
+    let file = dir.join("konsortium.db");
+    let url = format!("sqlite://{}", file.display());
+    let refused = konsortium_projections::Db::connect_existing(Some(&url)).await;
+    let Err(err) = &refused else { panic!("a database appeared at {}", file.display()) };
+    assert!(matches!(err, konsortium_projections::DbError::Missing { path } if *path == file.display().to_string()));
+    assert_eq!(err.to_string(), format!("there is no database at {}", file.display()));
+    assert!(!file.exists() && !dir.exists(), "nothing is created");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_on_postgresql_names_the_pg_dump_command_and_writes_nothing() {
     let test = TestDb::postgres().await;

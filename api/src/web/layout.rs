@@ -97,6 +97,25 @@ pub fn message(message: &Message) -> Markup {
     )
 }
 
+/// What a sign-in link opens: who it signs in and the button that does. The token travels in the
+/// form, not in a link the page shows.
+pub fn sign_in(subject: &str, token: &str) -> Markup {
+    page(
+        "Logga in",
+        None,
+        html! {
+            section {
+                p { "Länken loggar in " strong { (subject) } "." }
+                form id="login" method="post" action="/app/login" {
+                    input type="hidden" name="token" value=(token);
+                    button type="submit" { "Logga in" }
+                }
+                p { "Länken fungerar en gång. Är det inte du, stäng sidan." }
+            }
+        },
+    )
+}
+
 /// After signing in: the browser goes on to the start page from this page of ours, so the new
 /// `SameSite=Strict` cookie goes with it even when the link was opened from a mail in another site.
 pub fn signed_in(home: &str) -> Markup {

@@ -28,7 +28,7 @@ pub fn routes(app: App) -> Router {
     Router::new()
         .route("/app", get(|| async { see_other("/app/") }))
         .route("/app/", get(home))
-        .route("/app/login", get(session::login))
+        .route("/app/login", get(session::login_page).post(session::login))
         .route("/app/logout", post(session::logout))
         .route("/app/members/{member}", get(member::overview))
         .route("/app/members/{member}/participants", post(member::register_participant))

@@ -1,7 +1,7 @@
 //! Signing in with a one-time link, the session cookie, and the CSRF token every form carries.
 //!
-//! The link is a bearer token (`konsortium token --login-url`); opening it records the token's hash,
-//! so a second opening is refused, and sets a cookie signed with a MAC derived from the server's
+//! The link is a bearer token (`konsortium token --login-url`); opening it shows a button, and
+//! pressing that records the token's hash, so a second use is refused, and sets a cookie signed with a MAC derived from the server's
 //! token key: `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page sends it) and
 //! `Path=/app`. Each form carries a MAC of the session's id, checked on every POST, so a request
 //! forged without the page cannot act even if a browser ignored `SameSite`.
@@ -141,15 +141,19 @@ impl FromRequestParts<App> for Session {
     }
 }
 
+/// A link's token as stored in `web_logins`: its hash, never the token.
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// Records that a link was used; `false` when it had been used before.
 async fn consume(db: &Db, token: &str, subject: &str) -> Result<bool, DbError> {
-    let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let used_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let inserted = on_db!(db, pool => sqlx::query(
         "INSERT INTO web_logins (token_hash, subject, used_at) VALUES ($1, $2, $3) ON CONFLICT (token_hash) DO NOTHING",
     )
-    .bind(&hash)
+    .bind(token_hash(token))
     .bind(subject)
     .bind(&used_at)
     .execute(pool)
@@ -158,57 +162,109 @@ async fn consume(db: &Db, token: &str, subject: &str) -> Result<bool, DbError> {
     Ok(inserted == 1)
 }
 
-/// `GET /app/login?token=…`: the link `konsortium token --login-url` prints. Works once; an expired,
-/// used or broken link says which, in a 4xx page.
-pub async fn login(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let refused = |status: StatusCode, title: &str, text: &str| {
-        (status, layout::message(&Message { title, text, link: None })).into_response()
-    };
-    let Some(token) = query.get("token").map(|t| t.trim()).filter(|t| !t.is_empty() && t.len() <= 4_096) else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "Länken är ofullständig",
-            "Inloggningslänken saknar sin nyckel. Kopiera hela länken och försök igen.",
-        );
-    };
-    let principal = match app.keys().verify(token) {
-        Ok(principal) => principal,
-        Err(AuthError::Expired) => {
-            return refused(
+/// Whether a link was used already, without using it.
+async fn used(db: &Db, token: &str) -> Result<bool, DbError> {
+    let found: Option<i32> = on_db!(db, pool => sqlx::query_scalar("SELECT 1 FROM web_logins WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .fetch_optional(pool)
+        .await)?;
+    Ok(found.is_some())
+}
+
+fn refused(status: StatusCode, title: &str, text: &str) -> Response {
+    (status, layout::message(&Message { title, text, link: None })).into_response()
+}
+
+fn already_used() -> Response {
+    refused(
+        StatusCode::CONFLICT,
+        "Länken är redan använd",
+        "Inloggningslänken har redan använts och fungerar bara en gång. Be konsortiets kansli om en ny länk.",
+    )
+}
+
+/// Why a link signs nobody in.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Incomplete,
+    Expired,
+    Invalid,
+    Buyer,
+}
+
+impl Refusal {
+    /// The 4xx page saying which.
+    fn page(self) -> Response {
+        match self {
+            Refusal::Incomplete => refused(
+                StatusCode::BAD_REQUEST,
+                "Länken är ofullständig",
+                "Inloggningslänken saknar sin nyckel. Kopiera hela länken och försök igen.",
+            ),
+            Refusal::Expired => refused(
                 StatusCode::GONE,
                 "Länken har gått ut",
                 "Inloggningslänken har gått ut. Be konsortiets kansli om en ny länk.",
-            )
-        }
-        Err(err) => {
-            tracing::info!(error = %err, "refused a sign-in link");
-            return refused(
+            ),
+            Refusal::Invalid => refused(
                 StatusCode::UNAUTHORIZED,
                 "Länken gäller inte",
                 "Inloggningslänken är inte giltig. Be konsortiets kansli om en ny länk.",
-            );
+            ),
+            Refusal::Buyer => refused(
+                StatusCode::FORBIDDEN,
+                "Inte för beställare",
+                "Webbsidorna är till för medlemsföretag och konsortiets personal. Beställare hämtar sina siffror via API:t.",
+            ),
         }
-    };
-    if principal.role == Role::Buyer {
-        return refused(
-            StatusCode::FORBIDDEN,
-            "Inte för beställare",
-            "Webbsidorna är till för medlemsföretag och konsortiets personal. Beställare hämtar sina siffror via API:t.",
-        );
     }
-    match consume(app.db(), token, &principal.subject).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return refused(
-                StatusCode::CONFLICT,
-                "Länken är redan använd",
-                "Inloggningslänken har redan använts och fungerar bara en gång. Be konsortiets kansli om en ny länk.",
-            )
+}
+
+/// Who a link signs in: not a buyer (buyers use the API).
+fn check(app: &App, token: Option<&String>) -> Result<(String, Principal), Refusal> {
+    let token = token.map(|t| t.trim()).filter(|t| !t.is_empty() && t.len() <= 4_096).ok_or(Refusal::Incomplete)?;
+    let principal = app.keys().verify(token).map_err(|err| match err {
+        AuthError::Expired => Refusal::Expired,
+        err => {
+            tracing::info!(error = %err, "refused a sign-in link");
+            Refusal::Invalid
         }
+    })?;
+    match principal.role {
+        Role::Buyer => Err(Refusal::Buyer),
+        _ => Ok((token.to_string(), principal)),
+    }
+}
+
+/// `GET /app/login?token=…`: the link `konsortium token --login-url` prints. Opening it uses
+/// nothing: it shows who the link signs in and a button that does (`POST`). Mail services open the
+/// links in a message to scan them, and a link used up by that fetch would greet its owner with
+/// "already used". An expired, used or broken link says which, in a 4xx page.
+pub async fn login_page(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let (token, principal) = match check(&app, query.get("token")) {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal.page(),
+    };
+    match used(app.db(), &token).await {
+        Ok(false) => layout::sign_in(&principal.subject, &token).into_response(),
+        Ok(true) => already_used(),
+        Err(err) => WebError::internal(Box::new(err)).into_response(),
+    }
+}
+
+/// `POST /app/login` (the button of [`login_page`]): uses the link, once, and starts the session.
+pub async fn login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let (token, principal) = match check(&app, form.get("token")) {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal.page(),
+    };
+    match consume(app.db(), &token, &principal.subject).await {
+        Ok(true) => {}
+        Ok(false) => return already_used(),
         Err(err) => return WebError::internal(Box::new(err)).into_response(),
     }
     let member = match &principal.scope {
