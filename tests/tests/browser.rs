@@ -644,9 +644,18 @@ async fn sign_in_plain(server: &TestApp, link: &str) -> (String, String) {
     assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(header("referrer-policy"), "no-referrer", "the link's token never leaves in a Referer");
     assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("set-cookie"), "", "opening the link signs nobody in");
+    // The link's page has the button; pressing it posts the token.
+    let token = link.split("token=").nth(1).unwrap_or_default().to_string();
+    let response = plain_client()
+        .post(format!("{}/app/login", server.base))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status().as_u16(), 200);
     let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let pair = set_cookie.split(';').next().unwrap_or_default().to_string();
-    let _ = server;
     (set_cookie, pair)
 }
 
