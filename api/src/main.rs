@@ -268,13 +268,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 .await
                 .map_err(AppError::into_boxed)?;
             let bar = ProgressBar::new(0).with_style(
-                ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")?
+                ProgressStyle::with_template("[{bar:40}] {pos}/{len} events ({per_sec}, eta {eta}) {msg}")?
                     .progress_chars("=> "),
             );
+            // Several projections rebuild at once on PostgreSQL: the bar shows their sum and names
+            // the ones under way.
+            let seen = std::sync::Mutex::new(std::collections::BTreeMap::new());
             let reports = rebuild::rebuild(app.projector(), projection.as_deref(), &|name, progress| {
-                bar.set_message(name.to_string());
-                bar.set_length(progress.total);
-                bar.set_position(progress.applied);
+                let mut seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                seen.insert(name.to_string(), progress);
+                let (applied, total) = seen.values().fold((0, 0), |(a, t), p| (a + p.applied, t + p.total));
+                let under_way: Vec<&str> =
+                    seen.iter().filter(|(_, p)| p.applied < p.total).map(|(n, _)| n.as_str()).collect();
+                bar.set_message(under_way.join(", "));
+                bar.set_length(total);
+                bar.set_position(applied);
             })
             .await?;
             bar.finish_and_clear();

@@ -9,6 +9,7 @@ use crate::event_log;
 use crate::on_tx;
 use crate::projection::{Projection, Tables};
 use crate::projector::{lock_checkpoint, prepare_copy, store_checkpoint_with, Projector, ProjectorError};
+use futures_util::{StreamExt, TryStreamExt};
 use std::time::{Duration, Instant};
 
 /// Events per transaction while a copy fills: large, since nobody reads the copy yet and each batch
@@ -46,11 +47,27 @@ pub async fn rebuild(
         None => projector.projections().to_vec(),
     };
     projector.prepare().await?;
-    let mut reports = Vec::new();
-    for projection in selected {
-        reports.push(rebuild_one(projector, projection.as_ref(), on_progress).await?);
-    }
-    Ok(reports)
+    // Each projection's copy has its own tables and checkpoint row, so PostgreSQL rebuilds several at
+    // once: while one waits for a round trip or a commit, another applies its batch. SQLite has one
+    // writer; its rebuilds would only queue on the lock.
+    let at_once = match projector.db() {
+        Db::Postgres(_) => rebuilds_at_once(),
+        Db::Sqlite(_) => 1,
+    };
+    futures_util::stream::iter(selected)
+        .map(|projection| async move { rebuild_one(projector, projection.as_ref(), on_progress).await })
+        .buffered(at_once)
+        .try_collect()
+        .await
+}
+
+/// How many projections PostgreSQL rebuilds at once: `KONSORTIUM_REBUILD_PARALLEL`, else 3.
+fn rebuilds_at_once() -> usize {
+    std::env::var("KONSORTIUM_REBUILD_PARALLEL")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(3)
 }
 
 /// Rebuilds one projection into fresh tables and swaps them in (also what a server does on start
