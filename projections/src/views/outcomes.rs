@@ -9,7 +9,7 @@
 
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
-use crate::projection::{table_sql, upsert_sql, Arg, Index, Projection, Tables};
+use crate::projection::{placeholders, table_sql, upsert_rows_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
 use crate::{bind_args, on_db, on_tx};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -19,6 +19,7 @@ use konsortium_domain::participant::{
     ConsentPurpose, FollowUpStatus, Gender, Participant, ParticipantEvent, TargetGroup,
 };
 use konsortium_domain::place::{ExitReason, PlaceEvent, TrainingPlace};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::Date;
 
 pub const EXITS_TABLE: &str = "view_exits";
@@ -145,110 +146,298 @@ impl Projection for OutcomeProjection {
     }
 
     async fn apply(&self, tx: &mut Tx, tables: Tables, event: &StoredEvent) -> Result<(), DbError> {
-        match event.aggregate_type.as_str() {
-            Participant::TYPE => match event.decode::<ParticipantEvent>()? {
-                ParticipantEvent::ParticipantRegistered { gender, target_group, .. } => {
-                    let args = [
-                        Arg::text(event.aggregate_id.as_str()),
-                        Arg::text(gender_text(gender)),
-                        Arg::text(target_group_text(target_group)),
-                        Arg::Text(None),
-                        Arg::Text(None),
-                    ];
-                    let upsert = upsert_sql(&tables.name(PEOPLE_TABLE), PEOPLE_COLUMNS, &["participant_id"]);
-                    on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
+        self.apply_batch(tx, tables, std::slice::from_ref(event)).await
+    }
+
+    /// Reads the rows a batch needs in a few statements, applies its events in order to those rows
+    /// in memory (exactly as the per-event statements would, one after the other), and writes the
+    /// rows it changed: a rebuild of the national data set's 900 818 events took 82 s with a round
+    /// trip or three per event.
+    async fn apply_batch(&self, tx: &mut Tx, tables: Tables, events: &[StoredEvent]) -> Result<(), DbError> {
+        let mut decoded = Vec::with_capacity(events.len());
+        for event in events {
+            let change = match event.aggregate_type.as_str() {
+                Participant::TYPE => Change::Person(event.decode::<ParticipantEvent>()?),
+                TrainingPlace::TYPE => Change::Place(event.decode::<PlaceEvent>()?),
+                _ => continue,
+            };
+            decoded.push((event.aggregate_id.as_str(), change));
+        }
+        let mut rows = Rows::read(tx, tables, &decoded).await?;
+        for (id, change) in decoded {
+            rows.apply(id, change);
+        }
+        rows.write(tx, tables).await
+    }
+}
+
+/// An event this view reads.
+enum Change {
+    Person(ParticipantEvent),
+    Place(PlaceEvent),
+}
+
+/// A `view_exit_people` row: gender, target group, consent period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Person {
+    gender: String,
+    target_group: String,
+    share_from: Option<String>,
+    share_until: Option<String>,
+}
+
+/// A `view_exits` row less its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Exit {
+    participant_id: String,
+    agreement_id: String,
+    member_id: String,
+    reason: String,
+    gender: String,
+    target_group: String,
+    follow_up_on: Option<String>,
+    follow_up_status: Option<String>,
+}
+
+/// The rows one batch reads and changes. `None` is a row known not to exist. Each map holds every
+/// row the batch's events can touch, so applying them here gives what the statements would have.
+#[derive(Default)]
+struct Rows {
+    people: HashMap<String, Option<Person>>,
+    places: HashMap<String, Option<(String, String)>>,
+    /// By `(place_id, last_day)`; all of a participant's exits when the batch follows one up.
+    exits: BTreeMap<(String, String), Exit>,
+    /// The keys of `exits` by participant, so a follow-up looks at that person's exits only.
+    exits_of: HashMap<String, BTreeSet<(String, String)>>,
+    changed_people: BTreeSet<String>,
+    changed_places: BTreeSet<String>,
+    changed_exits: BTreeSet<(String, String)>,
+}
+
+impl Rows {
+    /// The people whose consent changes or who leave a place, the places left, and every exit of
+    /// the people followed up.
+    async fn read(tx: &mut Tx, tables: Tables, changes: &[(&str, Change)]) -> Result<Rows, DbError> {
+        let (mut people, mut places, mut followed) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for (id, change) in changes {
+            match change {
+                Change::Person(
+                    ParticipantEvent::ConsentRecorded { .. } | ParticipantEvent::ConsentWithdrawn { .. },
+                ) => {
+                    people.insert(id.to_string());
                 }
-                ParticipantEvent::ConsentRecorded { purpose: ConsentPurpose::FollowUpWithReferrer, from } => {
-                    // A consent given again opens a new period; the one before it had ended.
-                    let update = format!(
-                        "UPDATE {} SET share_from = $1, share_until = NULL WHERE participant_id = $2",
-                        tables.name(PEOPLE_TABLE)
-                    );
-                    on_tx!(tx, conn => sqlx::query(&update)
-                        .bind(from.to_string())
-                        .bind(&event.aggregate_id)
-                        .execute(conn)
-                        .await
-                        .map(|_| ()))?;
+                Change::Person(ParticipantEvent::FollowUpRecorded { .. }) => {
+                    followed.insert(id.to_string());
                 }
-                ParticipantEvent::ConsentWithdrawn { purpose: ConsentPurpose::FollowUpWithReferrer, from } => {
-                    let update =
-                        format!("UPDATE {} SET share_until = $1 WHERE participant_id = $2", tables.name(PEOPLE_TABLE));
-                    on_tx!(tx, conn => sqlx::query(&update)
-                        .bind(from.to_string())
-                        .bind(&event.aggregate_id)
-                        .execute(conn)
-                        .await
-                        .map(|_| ()))?;
-                }
-                ParticipantEvent::FollowUpRecorded { on, status } => {
-                    // The first follow-up at least 90 days after each exit counts for it.
-                    let cutoff = on.checked_sub(time::Duration::days(FOLLOW_UP_AFTER_DAYS)).unwrap_or(Date::MIN);
-                    let update = format!(
-                        "UPDATE {} SET follow_up_on = $1, follow_up_status = $2 WHERE participant_id = $3 \
-                         AND last_day <= $4 AND (follow_up_on IS NULL OR follow_up_on > $1)",
-                        tables.name(EXITS_TABLE)
-                    );
-                    let (on, cutoff) = (on.to_string(), cutoff.to_string());
-                    on_tx!(tx, conn => sqlx::query(&update)
-                        .bind(&on)
-                        .bind(follow_up_text(status))
-                        .bind(&event.aggregate_id)
-                        .bind(&cutoff)
-                        .execute(conn)
-                        .await
-                        .map(|_| ()))?;
-                }
-                _ => {}
-            },
-            TrainingPlace::TYPE => match event.decode::<PlaceEvent>()? {
-                PlaceEvent::PlaceOpened { agreement_id, member_id, .. } => {
-                    let args = [Arg::text(event.aggregate_id.as_str()), Arg::text(agreement_id), Arg::text(member_id)];
-                    let upsert = upsert_sql(&tables.name(PLACES_TABLE), PLACE_COLUMNS, &["place_id"]);
-                    on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
-                }
-                PlaceEvent::PlaceVacated { participant, last_day, reason } => {
-                    let place_sql = format!(
-                        "SELECT agreement_id, member_id FROM {} WHERE place_id = $1",
-                        tables.name(PLACES_TABLE)
-                    );
-                    let place: Option<(String, String)> = on_tx!(tx, conn => sqlx::query_as(&place_sql)
-                        .bind(&event.aggregate_id)
-                        .fetch_optional(conn)
-                        .await)?;
-                    let person_sql = format!(
-                        "SELECT gender, target_group FROM {} WHERE participant_id = $1",
-                        tables.name(PEOPLE_TABLE)
-                    );
-                    let person: Option<(String, String)> = on_tx!(tx, conn => sqlx::query_as(&person_sql)
-                        .bind(participant.as_str())
-                        .fetch_optional(conn)
-                        .await)?;
-                    let (Some((agreement_id, member_id)), Some((gender, target_group))) = (place, person) else {
-                        tracing::warn!(place = %event.aggregate_id, "an exit from an unknown place or person is not counted");
-                        return Ok(());
-                    };
-                    let args = [
-                        Arg::text(event.aggregate_id.as_str()),
-                        Arg::text(last_day.to_string()),
-                        Arg::text(participant.as_str()),
-                        Arg::text(agreement_id),
-                        Arg::text(member_id),
-                        Arg::text(reason_text(reason)),
-                        Arg::text(gender),
-                        Arg::text(target_group),
-                        Arg::Text(None),
-                        Arg::Text(None),
-                    ];
-                    let upsert = upsert_sql(&tables.name(EXITS_TABLE), EXIT_COLUMNS, &["place_id", "last_day"]);
-                    on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
+                Change::Place(PlaceEvent::PlaceVacated { participant, .. }) => {
+                    places.insert(id.to_string());
+                    people.insert(participant.as_str().to_string());
                 }
                 _ => {}
-            },
+            }
+        }
+        let mut rows = Rows::default();
+        let people: Vec<String> = people.into_iter().collect();
+        rows.people = people.iter().map(|id| (id.clone(), None)).collect();
+        let select = format!(
+            "SELECT participant_id, gender, target_group, share_from, share_until FROM {} WHERE participant_id IN",
+            tables.name(PEOPLE_TABLE)
+        );
+        for (id, gender, target_group, share_from, share_until) in
+            select_in::<(String, String, String, Option<String>, Option<String>)>(tx, &select, &people).await?
+        {
+            rows.people.insert(id, Some(Person { gender, target_group, share_from, share_until }));
+        }
+        let places: Vec<String> = places.into_iter().collect();
+        rows.places = places.iter().map(|id| (id.clone(), None)).collect();
+        let select =
+            format!("SELECT place_id, agreement_id, member_id FROM {} WHERE place_id IN", tables.name(PLACES_TABLE));
+        for (id, agreement_id, member_id) in select_in::<(String, String, String)>(tx, &select, &places).await? {
+            rows.places.insert(id, Some((agreement_id, member_id)));
+        }
+        let followed: Vec<String> = followed.into_iter().collect();
+        let select =
+            format!("SELECT {} FROM {} WHERE participant_id IN", EXIT_COLUMNS.join(", "), tables.name(EXITS_TABLE));
+        type ExitRow = (String, String, String, String, String, String, String, String, Option<String>, Option<String>);
+        for row in select_in::<ExitRow>(tx, &select, &followed).await? {
+            let (place_id, last_day, participant_id, agreement_id, member_id, reason, gender, target_group, on, status) =
+                row;
+            let exit = Exit {
+                participant_id,
+                agreement_id,
+                member_id,
+                reason,
+                gender,
+                target_group,
+                follow_up_on: on,
+                follow_up_status: status,
+            };
+            rows.insert_exit((place_id, last_day), exit);
+        }
+        Ok(rows)
+    }
+
+    /// One event, as its statement would change the rows.
+    fn apply(&mut self, id: &str, change: Change) {
+        match change {
+            Change::Person(ParticipantEvent::ParticipantRegistered { gender, target_group, .. }) => {
+                let person = Person {
+                    gender: gender_text(gender).to_string(),
+                    target_group: target_group_text(target_group).to_string(),
+                    share_from: None,
+                    share_until: None,
+                };
+                self.people.insert(id.to_string(), Some(person));
+                self.changed_people.insert(id.to_string());
+            }
+            Change::Person(ParticipantEvent::ConsentRecorded {
+                purpose: ConsentPurpose::FollowUpWithReferrer,
+                from,
+            }) => {
+                // A consent given again opens a new period; the one before it had ended.
+                if let Some(Some(person)) = self.people.get_mut(id) {
+                    (person.share_from, person.share_until) = (Some(from.to_string()), None);
+                    self.changed_people.insert(id.to_string());
+                }
+            }
+            Change::Person(ParticipantEvent::ConsentWithdrawn {
+                purpose: ConsentPurpose::FollowUpWithReferrer,
+                from,
+            }) => {
+                if let Some(Some(person)) = self.people.get_mut(id) {
+                    person.share_until = Some(from.to_string());
+                    self.changed_people.insert(id.to_string());
+                }
+            }
+            Change::Person(ParticipantEvent::FollowUpRecorded { on, status }) => {
+                // The first follow-up at least 90 days after each exit counts for it.
+                let cutoff =
+                    on.checked_sub(time::Duration::days(FOLLOW_UP_AFTER_DAYS)).unwrap_or(Date::MIN).to_string();
+                let on = on.to_string();
+                for key in self.exits_of.get(id).into_iter().flatten() {
+                    let Some(exit) = self.exits.get_mut(key) else { continue };
+                    let earlier = exit.follow_up_on.as_ref().is_none_or(|first| *first > on);
+                    if exit.participant_id == id && key.1 <= cutoff && earlier {
+                        exit.follow_up_on = Some(on.clone());
+                        exit.follow_up_status = Some(follow_up_text(status).to_string());
+                        self.changed_exits.insert(key.clone());
+                    }
+                }
+            }
+            Change::Place(PlaceEvent::PlaceOpened { agreement_id, member_id, .. }) => {
+                self.places.insert(id.to_string(), Some((agreement_id, member_id)));
+                self.changed_places.insert(id.to_string());
+            }
+            Change::Place(PlaceEvent::PlaceVacated { participant, last_day, reason }) => {
+                let place = self.places.get(id).cloned().flatten();
+                let person = self.people.get(participant.as_str()).cloned().flatten();
+                let (Some((agreement_id, member_id)), Some(person)) = (place, person) else {
+                    tracing::warn!(place = %id, "an exit from an unknown place or person is not counted");
+                    return;
+                };
+                let key = (id.to_string(), last_day.to_string());
+                let exit = Exit {
+                    participant_id: participant.as_str().to_string(),
+                    agreement_id,
+                    member_id,
+                    reason: reason_text(reason).to_string(),
+                    gender: person.gender,
+                    target_group: person.target_group,
+                    follow_up_on: None,
+                    follow_up_status: None,
+                };
+                self.insert_exit(key.clone(), exit);
+                self.changed_exits.insert(key);
+            }
             _ => {}
         }
-        Ok(())
     }
+
+    fn insert_exit(&mut self, key: (String, String), exit: Exit) {
+        self.exits_of.entry(exit.participant_id.clone()).or_default().insert(key.clone());
+        self.exits.insert(key, exit);
+    }
+
+    /// Writes the changed rows, a few multi-row statements per table.
+    async fn write(&self, tx: &mut Tx, tables: Tables) -> Result<(), DbError> {
+        let people: Vec<Vec<Arg>> = self
+            .changed_people
+            .iter()
+            .filter_map(|id| self.people.get(id).cloned().flatten().map(|p| (id, p)))
+            .map(|(id, p)| {
+                vec![
+                    Arg::text(id.as_str()),
+                    Arg::text(p.gender),
+                    Arg::text(p.target_group),
+                    Arg::Text(p.share_from),
+                    Arg::Text(p.share_until),
+                ]
+            })
+            .collect();
+        upsert(tx, &tables.name(PEOPLE_TABLE), PEOPLE_COLUMNS, &["participant_id"], &people).await?;
+        let places: Vec<Vec<Arg>> = self
+            .changed_places
+            .iter()
+            .filter_map(|id| self.places.get(id).cloned().flatten().map(|p| (id, p)))
+            .map(|(id, (agreement_id, member_id))| {
+                vec![Arg::text(id.as_str()), Arg::text(agreement_id), Arg::text(member_id)]
+            })
+            .collect();
+        upsert(tx, &tables.name(PLACES_TABLE), PLACE_COLUMNS, &["place_id"], &places).await?;
+        let exits: Vec<Vec<Arg>> = self
+            .changed_exits
+            .iter()
+            .filter_map(|key| self.exits.get(key).map(|exit| (key, exit.clone())))
+            .map(|((place_id, last_day), e)| {
+                vec![
+                    Arg::text(place_id.as_str()),
+                    Arg::text(last_day.as_str()),
+                    Arg::text(e.participant_id),
+                    Arg::text(e.agreement_id),
+                    Arg::text(e.member_id),
+                    Arg::text(e.reason),
+                    Arg::text(e.gender),
+                    Arg::text(e.target_group),
+                    Arg::Text(e.follow_up_on),
+                    Arg::Text(e.follow_up_status),
+                ]
+            })
+            .collect();
+        upsert(tx, &tables.name(EXITS_TABLE), EXIT_COLUMNS, &["place_id", "last_day"], &exits).await
+    }
+}
+
+/// Rows of `select` (ending in `… IN`) whose key is one of `ids`, a statement per chunk.
+async fn select_in<T>(tx: &mut Tx, select: &str, ids: &[String]) -> Result<Vec<T>, DbError>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
+    let mut found = Vec::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("{select} ({})", placeholders(chunk.len()));
+        let rows: Vec<T> = on_tx!(tx, conn => {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.fetch_all(conn).await
+        })?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Upserts `rows` (each in `columns` order) a few hundred per statement.
+async fn upsert(tx: &mut Tx, table: &str, columns: &[&str], key: &[&str], rows: &[Vec<Arg>]) -> Result<(), DbError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = upsert_rows_sql(table, columns, key, chunk.len());
+        let args: Vec<&Arg> = chunk.iter().flatten().collect();
+        on_tx!(tx, conn => bind_args!(sqlx::query(&sql), args.iter().copied()).execute(conn).await.map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// Whose exits: one agreement's, or every agreement of a buyer.
