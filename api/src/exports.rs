@@ -145,7 +145,9 @@ pub fn outcome_table(outcomes: &Outcomes) -> String {
     csv
 }
 
-/// Contracted (light) and filled (dark) place-days per month as bars, with the month under each.
+/// Contracted (light) and filled (dark) place-days per month as bars, with the month under them:
+/// slanted, so neighbours do not overlap, and over more than two years only each January (and the
+/// first month), so a ten-year chart scaled to a page stays readable.
 pub fn chart(rows: &[MonthRow]) -> String {
     const BAR: usize = 24;
     const GAP: usize = 12;
@@ -158,8 +160,9 @@ pub fn chart(rows: &[MonthRow]) -> String {
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" font-family=\"sans-serif\" \
          font-size=\"10\">\n<title>Utilisation: contracted and filled place-days per month</title>\n",
-        HEIGHT + TOP + 40
+        HEIGHT + TOP + 56
     );
+    let every_month = rows.len() <= 24;
     let _ = writeln!(svg, "<text x=\"4\" y=\"{}\">{highest}</text>", TOP + 4);
     let _ = writeln!(svg, "<text x=\"4\" y=\"{}\">0</text>", TOP + HEIGHT);
     let base = TOP + HEIGHT;
@@ -185,8 +188,53 @@ pub fn chart(rows: &[MonthRow]) -> String {
             row.month,
             row.days.filled
         );
-        let _ = writeln!(svg, "<text x=\"{x}\" y=\"{}\">{}</text>", base + 14, row.month);
+        if every_month || i == 0 || row.month.first_day().month() == time::Month::January {
+            // Anchored at its end under the bar's middle and turned 45°: it reads down to the left.
+            let (lx, ly) = (x + BAR / 2, base + 12);
+            let _ = writeln!(
+                svg,
+                "<text class=\"month\" x=\"{lx}\" y=\"{ly}\" text-anchor=\"end\" transform=\"rotate(-45 {lx} {ly})\">{}</text>",
+                row.month
+            );
+        }
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use konsortium_domain::calendar::Month;
+    use konsortium_domain::statistics::utilisation::PlaceDays;
+
+    fn months(from: &str, count: usize) -> Vec<MonthRow> {
+        let mut month = Month::parse(from).unwrap_or_else(|e| panic!("{e}"));
+        let mut rows = Vec::new();
+        for _ in 0..count {
+            rows.push(MonthRow { month, days: PlaceDays { contracted: 120, filled: 20, ..PlaceDays::default() } });
+            month = month.next();
+        }
+        rows
+    }
+
+    fn labels(svg: &str) -> Vec<&str> {
+        svg.split("<text class=\"month\"").skip(1).filter_map(|t| t.split('>').nth(1)?.split('<').next()).collect()
+    }
+
+    #[test]
+    fn a_year_labels_every_month_and_ten_years_label_each_january() {
+        let year = chart(&months("2024-11", 12));
+        assert_eq!(labels(&year).len(), 12);
+        assert!(year.contains("transform=\"rotate(-45"), "slanted so neighbours do not overlap");
+        let decade = chart(&months("2016-03", 120));
+        assert_eq!(
+            labels(&decade),
+            [
+                "2016-03", "2017-01", "2018-01", "2019-01", "2020-01", "2021-01", "2022-01", "2023-01", "2024-01",
+                "2025-01", "2026-01"
+            ]
+        );
+        assert_eq!(decade.matches("<rect class=\"filled\"").count(), 120, "every month keeps its bar");
+    }
 }
