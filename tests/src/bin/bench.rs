@@ -178,6 +178,19 @@ async fn run(args: Args) -> Result<(), Error> {
             one.percentile(50.0),
             one.percentile(99.0)
         );
+        // What bounds a mutation at one client: its events' append (the database's commit), plus a
+        // round trip over HTTP and GraphQL, plus the projector's own transaction it waits for.
+        let appends_1 = appends_alone(&bench.db, 1, window).await?;
+        let appends_16 = appends_alone(&bench.db, 16, window).await?;
+        let empty = empty_requests(&target, window).await?;
+        println!(
+            "  bound: the command path alone (decided and appended in process; no HTTP, no views) 1 writer {appends_1:.0}/s ({:.2}×), \
+             16 writers {appends_16:.0}/s ({:.2}×); an empty GraphQL request p50 {:.2} ms; a mutation adds \
+             the projector's transaction it waits for",
+            appends_1 / limit_1,
+            appends_16 / limit_8,
+            empty.percentile(50.0)
+        );
         if let Some((admin, _)) = &bench.drop {
             let held = hold_transaction_elsewhere(admin).await?;
             let busy = mutations(&target, 1, window).await?;
@@ -472,6 +485,54 @@ impl Run {
 /// `registerMember` with fresh org numbers from `clients` keep-alive connections; every answer is
 /// checked, because GraphQL errors come back as HTTP 200.
 async fn mutations(target: &Arc<Target>, clients: u32, window: Duration) -> Result<Run, Error> {
+    requests(target, clients, window, |n| {
+        json!({
+            "query": "mutation($m: RegisterMemberInput!) { registerMember(input: $m) { id } }",
+            "variables": { "m": { "name": format!("Bänkföretag {n}"), "orgNumber": org_number(500_000 + n).to_string(),
+                "category": "ASF", "targetGroupSharePercent": "45", "joinedOn": "2024-09-01" } }
+        })
+    })
+    .await
+}
+
+/// Requests that do nothing but cross HTTP and GraphQL (`{ __typename }`): the floor under every
+/// mutation's latency that is not the database's.
+async fn empty_requests(target: &Arc<Target>, window: Duration) -> Result<Run, Error> {
+    requests(target, 1, window, |_| json!({ "query": "{ __typename }" })).await
+}
+
+/// Commands decided in process and their events appended, by `writers` concurrent writers on their
+/// own aggregates (the workload's mix; a command a rule refuses appends nothing): no HTTP, no
+/// GraphQL, no waiting for the views. What mutations could reach if that were all they did.
+async fn appends_alone(db: &Db, writers: u32, window: Duration) -> Result<f64, Error> {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let (mut workload, mut steps) = (Workload::new(&db, 900 + w, 4_242 + u64::from(w)), 0u32);
+                while started.elapsed() < window {
+                    workload = workload.run(50).await;
+                    steps += 50;
+                }
+                steps
+            })
+        })
+        .collect();
+    let mut steps = 0u32;
+    for task in tasks {
+        steps += task.await?;
+    }
+    Ok(f64::from(steps) / started.elapsed().as_secs_f64())
+}
+
+/// `clients` loops sending `body(n)` as fast as answers come, for `window`; every answer checked.
+async fn requests(
+    target: &Arc<Target>,
+    clients: u32,
+    window: Duration,
+    body: fn(u32) -> serde_json::Value,
+) -> Result<Run, Error> {
     let started = Instant::now();
     let deadline = started + window;
     let tasks: Vec<_> = (0..clients)
@@ -482,16 +543,11 @@ async fn mutations(target: &Arc<Target>, clients: u32, window: Duration) -> Resu
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let n = target.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let body = json!({
-                        "query": "mutation($m: RegisterMemberInput!) { registerMember(input: $m) { id } }",
-                        "variables": { "m": { "name": format!("Bänkföretag {n}"), "orgNumber": org_number(500_000 + n).to_string(),
-                            "category": "ASF", "targetGroupSharePercent": "45", "joinedOn": "2024-09-01" } }
-                    });
                     let sent = Instant::now();
                     let answer: serde_json::Value =
-                        client.post(&target.url).bearer_auth(&target.token).json(&body).send().await?.json().await?;
+                        client.post(&target.url).bearer_auth(&target.token).json(&body(n)).send().await?.json().await?;
                     if answer.get("errors").is_some() {
-                        return Err(format!("a mutation failed: {answer}").into());
+                        return Err(format!("a request failed: {answer}").into());
                     }
                     latencies.push(sent.elapsed().as_secs_f64() * 1_000.0);
                 }
