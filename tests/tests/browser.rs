@@ -718,3 +718,34 @@ async fn web_session_is_a_signed_http_only_strict_cookie_and_forms_need_their_cs
     db.remove().await;
 }
 konsortium_tests::both_stores!(web_session_is_a_signed_http_only_strict_cookie_and_forms_need_their_csrf_token);
+
+/// The staff's approval queue names each month's member and agreement, however many members come
+/// before them in the (first page of the) member list: a consortium of hundreds of members showed
+/// most queued months under a bare id.
+async fn the_queue_names_its_members_beyond_the_first_page_of_the_member_list(db: TestDb) {
+    let server = TestApp::spawn(db.db.clone()).await;
+    let setup = november(&server, 1).await;
+    for n in 0..100 {
+        let org = konsortium_tests::workload::org_number(7_000 + n).to_string();
+        tour::member(&server, &format!("Arbetslaget {n:03}"), &org, "ASF", "40").await;
+    }
+    tour::fill_id(&server, &setup.place, &setup.participant, "2024-11-11").await;
+    let submitted = tour::submit(&server, &setup.agreement, &setup.member, "2024-11").await;
+    assert!(submitted.get("errors").is_none(), "{submitted:#}");
+    let (_, cookie) = sign_in_plain(&server, &link(&server, Role::Staff, None, 600)).await;
+    let page = plain_client()
+        .get(format!("{}/app/staff", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    let queue = page.split("id=\"queue\"").nth(1).and_then(|rest| rest.split("</section>").next()).unwrap_or_default();
+    assert!(queue.contains("Returbutiken Fyndet"), "{queue}");
+    assert!(queue.contains("Arbetsträning") && !queue.contains(&format!("· {} ·", setup.agreement)), "{queue}");
+    server.stop().await;
+    db.remove().await;
+}
+konsortium_tests::both_stores!(the_queue_names_its_members_beyond_the_first_page_of_the_member_list);

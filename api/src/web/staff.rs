@@ -13,10 +13,10 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konsortium_domain::calendar::Month;
-use konsortium_domain::reimbursement::ReportStatus;
+use konsortium_domain::reimbursement::{MonthlyReimbursement, ReportStatus};
 use konsortium_projections::views::{self, Page};
 use maud::{html, Markup};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 type FormData = Form<HashMap<String, String>>;
 
@@ -65,9 +65,20 @@ async fn overview_page(
     let invoice_filter =
         views::invoices::InvoiceFilter { scope: all, status: None, buyer: None, month: None, today: today() };
     let invoices = views::invoices::page(db, &invoice_filter, &page()).await?.rows;
-    let member_names: BTreeMap<&str, &str> = members.iter().map(|m| (m.id.as_str(), m.state.name.as_str())).collect();
-    let titles: BTreeMap<&str, &str> =
-        agreements.iter().filter_map(|a| a.state.terms.as_ref().map(|t| (a.id.as_str(), t.title.as_str()))).collect();
+    // The queue's names and titles are looked up by id: the lists below show the first page only,
+    // and a consortium of 400 members would have shown most queued months under a bare id.
+    let queued = |id: fn(&MonthlyReimbursement) -> &str| -> Vec<String> {
+        let ids: BTreeSet<&str> = queue.iter().map(|row| id(&row.state)).collect();
+        ids.into_iter().map(str::to_string).collect()
+    };
+    let queued_members = views::members::by_ids(db, &queued(|r| &r.member_id), &views::Scope::All).await?;
+    let queued_agreements = views::agreements::by_ids(db, &queued(|r| &r.agreement_id), &views::Scope::All).await?;
+    let member_names: BTreeMap<&str, &str> =
+        queued_members.iter().map(|m| (m.id.as_str(), m.state.name.as_str())).collect();
+    let titles: BTreeMap<&str, &str> = queued_agreements
+        .iter()
+        .filter_map(|a| a.state.terms.as_ref().map(|t| (a.id.as_str(), t.title.as_str())))
+        .collect();
     let forms = Forms::new(session, failed);
     let month = previous_month().to_string();
     let body = html! {
