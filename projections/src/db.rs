@@ -101,6 +101,11 @@ async fn prefer_lz4(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// The URL given, or the embedded SQLite file under `./data/` when there is none (or it is blank).
+fn url_or_default(url: Option<&str>) -> &str {
+    url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(DEFAULT_SQLITE_URL)
+}
+
 /// Talks to a server on this machine without TLS unless told otherwise. sqlx (like libpq) defaults
 /// to `sslmode=prefer`, which encrypts even loopback traffic when the server offers TLS, as Debian's
 /// PostgreSQL does: traffic that never leaves the machine then costs both processes CPU for nothing
@@ -142,7 +147,7 @@ fn usable_after_rollback(conn: &sqlx::SqliteConnection) -> bool {
 impl Db {
     /// Connects to `url`, or to the embedded SQLite file under `./data/` when there is none.
     pub async fn connect(url: Option<&str>) -> Result<Db, DbError> {
-        let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(DEFAULT_SQLITE_URL);
+        let url = url_or_default(url);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = plain_on_loopback(url, PgConnectOptions::from_str(url).map_err(DbError::Connect)?);
             let pool = PgPoolOptions::new()
@@ -169,7 +174,7 @@ impl Db {
     /// Like [`connect`](Self::connect), but a SQLite file that does not exist is an error rather than
     /// a new, empty database: what a backup or an inspection of a mistyped path needs.
     pub async fn connect_existing(url: Option<&str>) -> Result<Db, DbError> {
-        let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(DEFAULT_SQLITE_URL);
+        let url = url_or_default(url);
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url).map_err(DbError::Connect)?;
             let file = options.get_filename();

@@ -327,25 +327,54 @@ impl<A> RowProjection<A> {
 
 /// The `(key, doc)` of each row of `table` whose key is one of `ids`, a few statements for a whole
 /// batch rather than one per event.
-pub(crate) async fn docs_of(
+pub(crate) async fn docs_of<S: AsRef<str> + Sync>(
     tx: &mut Tx,
     table: &str,
     key: &str,
-    ids: &[&str],
+    ids: &[S],
 ) -> Result<Vec<(String, String)>, DbError> {
+    select_in(tx, &format!("SELECT {key}, doc FROM {table} WHERE {key} IN"), ids).await
+}
+
+/// The rows `select` (ending in `… IN`) finds for the keys `ids`, a statement per
+/// [`ROWS_PER_STATEMENT`] keys: a batch reads what it needs in a few round trips, not one per event.
+pub(crate) async fn select_in<T, S>(tx: &mut Tx, select: &str, ids: &[S]) -> Result<Vec<T>, DbError>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    S: AsRef<str> + Sync,
+{
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let select = format!("SELECT {key}, doc FROM {table} WHERE {key} IN ({})", placeholders(chunk.len()));
-        let rows: Vec<(String, String)> = on_tx!(tx, conn => {
-            let mut query = sqlx::query_as(&select);
+        let sql = format!("{select} ({})", placeholders(chunk.len()));
+        let rows: Vec<T> = on_tx!(tx, conn => {
+            let mut query = sqlx::query_as(&sql);
             for id in chunk {
-                query = query.bind(*id);
+                query = query.bind(id.as_ref());
             }
             query.fetch_all(conn).await
         })?;
         found.extend(rows);
     }
     Ok(found)
+}
+
+/// Upserts rows given as one flat list of values (`columns.len()` a row, in column order), a
+/// statement per [`ROWS_PER_STATEMENT`] rows.
+pub(crate) async fn upsert_all(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    key: &[&str],
+    values: &[Arg],
+) -> Result<(), DbError> {
+    for chunk in values.chunks(ROWS_PER_STATEMENT * columns.len()) {
+        let upsert = upsert_rows_sql(table, columns, key, chunk.len() / columns.len());
+        on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), chunk).execute(conn).await.map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// `$1, $2, …, $count`: the placeholders of an `IN (…)` list.

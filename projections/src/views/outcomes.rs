@@ -9,8 +9,8 @@
 
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
-use crate::projection::{placeholders, table_sql, upsert_rows_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT};
-use crate::{bind_args, on_db, on_tx};
+use crate::on_db;
+use crate::projection::{select_in, table_sql, upsert_all, Arg, Index, Projection, Tables};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use konsortium_domain::calendar::Month;
@@ -244,7 +244,7 @@ impl Rows {
             tables.name(PEOPLE_TABLE)
         );
         for (id, gender, target_group, share_from, share_until) in
-            select_in::<(String, String, String, Option<String>, Option<String>)>(tx, &select, &people).await?
+            select_in::<(String, String, String, Option<String>, Option<String>), _>(tx, &select, &people).await?
         {
             rows.people.insert(id, Some(Person { gender, target_group, share_from, share_until }));
         }
@@ -252,14 +252,14 @@ impl Rows {
         rows.places = places.iter().map(|id| (id.clone(), None)).collect();
         let select =
             format!("SELECT place_id, agreement_id, member_id FROM {} WHERE place_id IN", tables.name(PLACES_TABLE));
-        for (id, agreement_id, member_id) in select_in::<(String, String, String)>(tx, &select, &places).await? {
+        for (id, agreement_id, member_id) in select_in::<(String, String, String), _>(tx, &select, &places).await? {
             rows.places.insert(id, Some((agreement_id, member_id)));
         }
         let followed: Vec<String> = followed.into_iter().collect();
         let select =
             format!("SELECT {} FROM {} WHERE participant_id IN", EXIT_COLUMNS.join(", "), tables.name(EXITS_TABLE));
         type ExitRow = (String, String, String, String, String, String, String, String, Option<String>, Option<String>);
-        for row in select_in::<ExitRow>(tx, &select, &followed).await? {
+        for row in select_in::<ExitRow, _>(tx, &select, &followed).await? {
             let (place_id, last_day, participant_id, agreement_id, member_id, reason, gender, target_group, on, status) =
                 row;
             let exit = Exit {
@@ -359,85 +359,44 @@ impl Rows {
     }
 
     /// Writes the changed rows, a few multi-row statements per table.
-    async fn write(&self, tx: &mut Tx, tables: Tables) -> Result<(), DbError> {
-        let people: Vec<Vec<Arg>> = self
-            .changed_people
-            .iter()
-            .filter_map(|id| self.people.get(id).cloned().flatten().map(|p| (id, p)))
-            .map(|(id, p)| {
-                vec![
-                    Arg::text(id.as_str()),
-                    Arg::text(p.gender),
-                    Arg::text(p.target_group),
-                    Arg::Text(p.share_from),
-                    Arg::Text(p.share_until),
-                ]
-            })
-            .collect();
-        upsert(tx, &tables.name(PEOPLE_TABLE), PEOPLE_COLUMNS, &["participant_id"], &people).await?;
-        let places: Vec<Vec<Arg>> = self
-            .changed_places
-            .iter()
-            .filter_map(|id| self.places.get(id).cloned().flatten().map(|p| (id, p)))
-            .map(|(id, (agreement_id, member_id))| {
-                vec![Arg::text(id.as_str()), Arg::text(agreement_id), Arg::text(member_id)]
-            })
-            .collect();
-        upsert(tx, &tables.name(PLACES_TABLE), PLACE_COLUMNS, &["place_id"], &places).await?;
-        let exits: Vec<Vec<Arg>> = self
-            .changed_exits
-            .iter()
-            .filter_map(|key| self.exits.get(key).map(|exit| (key, exit.clone())))
-            .map(|((place_id, last_day), e)| {
-                vec![
-                    Arg::text(place_id.as_str()),
-                    Arg::text(last_day.as_str()),
-                    Arg::text(e.participant_id),
-                    Arg::text(e.agreement_id),
-                    Arg::text(e.member_id),
-                    Arg::text(e.reason),
-                    Arg::text(e.gender),
-                    Arg::text(e.target_group),
-                    Arg::Text(e.follow_up_on),
-                    Arg::Text(e.follow_up_status),
-                ]
-            })
-            .collect();
-        upsert(tx, &tables.name(EXITS_TABLE), EXIT_COLUMNS, &["place_id", "last_day"], &exits).await
+    async fn write(mut self, tx: &mut Tx, tables: Tables) -> Result<(), DbError> {
+        let mut people = Vec::new();
+        for id in self.changed_people {
+            let Some(Some(p)) = self.people.remove(&id) else { continue };
+            people.extend([
+                Arg::text(id),
+                Arg::text(p.gender),
+                Arg::text(p.target_group),
+                Arg::Text(p.share_from),
+                Arg::Text(p.share_until),
+            ]);
+        }
+        upsert_all(tx, &tables.name(PEOPLE_TABLE), PEOPLE_COLUMNS, &["participant_id"], &people).await?;
+        let mut places = Vec::new();
+        for id in self.changed_places {
+            let Some(Some((agreement_id, member_id))) = self.places.remove(&id) else { continue };
+            places.extend([Arg::text(id), Arg::text(agreement_id), Arg::text(member_id)]);
+        }
+        upsert_all(tx, &tables.name(PLACES_TABLE), PLACE_COLUMNS, &["place_id"], &places).await?;
+        let mut exits = Vec::new();
+        for key in self.changed_exits {
+            let Some(e) = self.exits.remove(&key) else { continue };
+            let (place_id, last_day) = key;
+            exits.extend([
+                Arg::text(place_id),
+                Arg::text(last_day),
+                Arg::text(e.participant_id),
+                Arg::text(e.agreement_id),
+                Arg::text(e.member_id),
+                Arg::text(e.reason),
+                Arg::text(e.gender),
+                Arg::text(e.target_group),
+                Arg::Text(e.follow_up_on),
+                Arg::Text(e.follow_up_status),
+            ]);
+        }
+        upsert_all(tx, &tables.name(EXITS_TABLE), EXIT_COLUMNS, &["place_id", "last_day"], &exits).await
     }
-}
-
-/// Rows of `select` (ending in `… IN`) whose key is one of `ids`, a statement per chunk.
-async fn select_in<T>(tx: &mut Tx, select: &str, ids: &[String]) -> Result<Vec<T>, DbError>
-where
-    T: Send
-        + Unpin
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
-{
-    let mut found = Vec::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("{select} ({})", placeholders(chunk.len()));
-        let rows: Vec<T> = on_tx!(tx, conn => {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            query.fetch_all(conn).await
-        })?;
-        found.extend(rows);
-    }
-    Ok(found)
-}
-
-/// Upserts `rows` (each in `columns` order) a few hundred per statement.
-async fn upsert(tx: &mut Tx, table: &str, columns: &[&str], key: &[&str], rows: &[Vec<Arg>]) -> Result<(), DbError> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = upsert_rows_sql(table, columns, key, chunk.len());
-        let args: Vec<&Arg> = chunk.iter().flatten().collect();
-        on_tx!(tx, conn => bind_args!(sqlx::query(&sql), args.iter().copied()).execute(conn).await.map(|_| ()))?;
-    }
-    Ok(())
 }
 
 /// Whose exits: one agreement's, or every agreement of a buyer.

@@ -8,7 +8,7 @@ use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
 use crate::on_tx;
 use crate::projection::{
-    docs_of, table_sql, upsert_rows_sql, upsert_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT,
+    docs_of, table_sql, upsert_all, upsert_rows_sql, upsert_sql, Arg, Index, Projection, Tables, ROWS_PER_STATEMENT,
 };
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -181,16 +181,7 @@ impl Projection for SplitProjection {
                     .map(|_| ()))?;
             }
         }
-        for chunk in rows.chunks(ROWS_PER_STATEMENT * ALLOCATION_COLUMNS.len()) {
-            let upsert = upsert_rows_sql(
-                &allocations,
-                ALLOCATION_COLUMNS,
-                &["agreement_id", "allocation_id"],
-                chunk.len() / ALLOCATION_COLUMNS.len(),
-            );
-            on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), chunk).execute(conn).await.map(|_| ()))?;
-        }
-        Ok(())
+        upsert_all(tx, &allocations, ALLOCATION_COLUMNS, &["agreement_id", "allocation_id"], &rows).await
     }
 }
 

@@ -14,7 +14,7 @@ use crate::bind_args;
 use crate::db::{Db, DbError, Tx};
 use crate::event_log::StoredEvent;
 use crate::projection::{
-    insert_rows_sql, placeholders, table_sql, upsert_rows_sql, values_sql, Arg, Index, Projection, Tables,
+    docs_of, insert_rows_sql, table_sql, upsert_rows_sql, values_sql, Arg, Index, Projection, Tables,
 };
 use crate::{on_db, on_tx};
 use async_trait::async_trait;
@@ -183,21 +183,10 @@ impl Projection for UtilisationProjection {
                 }
             }
         }
-        for keys in order.chunks(ROWS_PER_STATEMENT) {
-            let select =
-                format!("SELECT source, doc FROM {sources_table} WHERE source IN ({})", placeholders(keys.len()));
-            let rows: Vec<(String, String)> = on_tx!(tx, conn => {
-                let mut query = sqlx::query_as(&select);
-                for key in keys {
-                    query = query.bind(key.as_str());
-                }
-                query.fetch_all(conn).await
-            })?;
-            for (key, doc) in rows {
-                let aggregate_type = key.split(':').next().unwrap_or_default();
-                if let (Some(entry), Some(loaded)) = (states.get_mut(&key), Source::load(aggregate_type, &doc)?) {
-                    entry.0 = loaded;
-                }
+        for (key, doc) in docs_of(tx, &sources_table, "source", &order).await? {
+            let aggregate_type = key.split(':').next().unwrap_or_default();
+            if let (Some(entry), Some(loaded)) = (states.get_mut(&key), Source::load(aggregate_type, &doc)?) {
+                entry.0 = loaded;
             }
         }
         // A source's events of one recording day in this batch make one difference: its
