@@ -91,7 +91,8 @@ enum Command {
     },
     /// Replay every event into fresh view tables and swap them in while the server keeps serving.
     Rebuild {
-        /// Rebuild only this projection (members, agreements, splits, places, reports); all when omitted.
+        /// Rebuild only this projection (members, agreements, splits, places, reports, invoices, deliveries,
+        /// payouts, settlement, utilisation, outcomes); all when omitted.
         #[arg(long)]
         projection: Option<String>,
     },

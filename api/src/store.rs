@@ -17,7 +17,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use konsortium_projections::event_log::{self, upcasters, Checkpoint};
-use konsortium_projections::{on_db, on_tx, Db, DbError, Tx};
+use konsortium_projections::{on_db, Db, DbError, Tx};
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
@@ -287,9 +287,6 @@ pub async fn append(
     key: Option<&idempotency::Record>,
 ) -> Result<Option<Checkpoint>, AppendError> {
     let metadata = serde_json::to_string(metadata)?;
-    // The events are this transaction's first write: the projector's horizon relies on a writer taking
-    // the lock on `events` in the same statement that gives it its transaction id.
-    let mut tx = db.begin().await?;
     let mut rows = Vec::new();
     for change in changes {
         for (offset, (event_type, event_version, payload)) in change.events.iter().enumerate() {
@@ -297,17 +294,26 @@ pub async fn append(
             rows.push(Row { change, sequence, event_type, event_version, payload });
         }
     }
+    let conflict = |err: sqlx::Error| match err.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+        true => AppendError::Conflict { aggregates: describe(changes) },
+        false => AppendError::Db(DbError::Sql(err)),
+    };
+    // Most commands write a few events and nothing else: on PostgreSQL one statement is its own
+    // transaction, so they are stored in one round trip instead of three (BEGIN, INSERT, COMMIT).
+    if let Db::Postgres(pool) = db {
+        let alone = key.is_none() && changes.iter().all(|c| c.key.is_none()) && rows.len() <= ROWS_PER_INSERT;
+        if alone {
+            return insert_pg(pool, &rows, &metadata).await.map_err(conflict);
+        }
+    }
+    // The events are this transaction's first write: the projector's horizon relies on a writer taking
+    // the lock on `events` in the same statement that gives it its transaction id.
+    let mut tx = db.begin().await?;
     // A few multi-row statements instead of one round trip per event: a month-end invoice carries
     // hundreds of months' events. The positions they return are what a caller waits for.
     let mut head = None;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        match insert(&mut tx, chunk, &metadata).await {
-            Ok(written) => head = head.max(written),
-            Err(err) if err.as_database_error().is_some_and(|e| e.is_unique_violation()) => {
-                return Err(AppendError::Conflict { aggregates: describe(changes) });
-            }
-            Err(err) => return Err(AppendError::Db(DbError::Sql(err))),
-        }
+        head = head.max(insert(&mut tx, chunk, &metadata).await.map_err(conflict)?);
     }
     if matches!(tx, Tx::Sqlite(_)) && !rows.is_empty() {
         // SQLite's writers take turns, so the newest position once the rows are in is this append's.
@@ -360,18 +366,58 @@ fn describe(changes: &[Pending]) -> String {
     named.join(", ")
 }
 
+/// Binds each row's seven values in the order of [`insert_sql`].
+macro_rules! bind_rows {
+    ($query:expr, $rows:expr, $metadata:expr) => {{
+        let mut query = $query;
+        for row in $rows {
+            query = query
+                .bind(row.change.aggregate_type)
+                .bind(&row.change.aggregate_id)
+                .bind(row.sequence)
+                .bind(row.event_type)
+                .bind(row.event_version)
+                .bind(row.payload)
+                .bind($metadata);
+        }
+        query
+    }};
+}
+
 /// Inserts `rows` in one statement; returns the newest position written (on PostgreSQL; none on SQLite).
 async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<Checkpoint>, sqlx::Error> {
+    match tx {
+        Tx::Postgres(tx) => insert_pg(&mut **tx, rows, metadata).await,
+        Tx::Sqlite(tx) => {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            // SQLite stamps positions in a trigger after the insert, which `RETURNING` does not see:
+            // `append` reads its head instead.
+            let sql = insert_sql(rows.len(), ("", ""), "");
+            bind_rows!(sqlx::query(&sql), rows, metadata).execute(&mut **tx).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// [`insert`] on PostgreSQL, in a transaction or, as a statement of its own, in its own one.
+async fn insert_pg<'e, E>(executor: E, rows: &[Row<'_>], metadata: &str) -> Result<Option<Checkpoint>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
     if rows.is_empty() {
         return Ok(None);
     }
-    // PostgreSQL stores payload and metadata as json; SQLite as text. SQLite stamps positions in a
-    // trigger after the insert, which `RETURNING` does not see: `append` reads its head instead.
-    let (casts, returning) = match tx {
-        Tx::Postgres(_) => (("::json", "::json"), " RETURNING transaction_id::text::bigint, position"),
-        Tx::Sqlite(_) => (("", ""), ""),
-    };
-    let values: Vec<String> = (0..rows.len())
+    // PostgreSQL stores payload and metadata as json.
+    let sql = insert_sql(rows.len(), ("::json", "::json"), " RETURNING transaction_id::text::bigint, position");
+    let written: Vec<(i64, i64)> = bind_rows!(sqlx::query_as(&sql), rows, metadata).fetch_all(executor).await?;
+    Ok(written.into_iter().map(|(transaction_id, position)| Checkpoint { transaction_id, position }).max())
+}
+
+/// `INSERT INTO events` of `rows` rows, the payload and metadata cast with `casts`.
+fn insert_sql(rows: usize, casts: (&str, &str), returning: &str) -> String {
+    let values: Vec<String> = (0..rows)
         .map(|row| {
             let n = row * 7;
             format!(
@@ -388,24 +434,9 @@ async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<
             )
         })
         .collect();
-    let sql = format!(
+    format!(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
          VALUES {}{returning}",
         values.join(", ")
-    );
-    let written: Vec<(i64, i64)> = on_tx!(tx, conn => {
-        let mut query = sqlx::query_as(&sql);
-        for row in rows {
-            query = query
-                .bind(row.change.aggregate_type)
-                .bind(&row.change.aggregate_id)
-                .bind(row.sequence)
-                .bind(row.event_type)
-                .bind(row.event_version)
-                .bind(row.payload)
-                .bind(metadata);
-        }
-        query.fetch_all(conn).await
-    })?;
-    Ok(written.into_iter().map(|(transaction_id, position)| Checkpoint { transaction_id, position }).max())
+    )
 }

@@ -67,8 +67,14 @@ pub struct Projector {
     projections: Vec<Arc<dyn Projection>>,
     options: ProjectorOptions,
     fault: Option<FaultHook>,
-    /// Bumped whenever new events may exist; every loop watches it.
+    /// Bumped when new events may exist of types not known; every loop watches it, and asks the log
+    /// whether its own types were written before it runs a batch.
     wake: watch::Sender<u64>,
+    /// Per projection, the newest checkpoint known to hold an event of its types: from this
+    /// process's commands and from the notifications of every process's inserts. A loop behind it
+    /// runs a batch at once; the others are not woken at all, so a command costs no "anything
+    /// new?" query per projection.
+    hints: HashMap<&'static str, watch::Sender<Checkpoint>>,
     /// Set to stop the loops between batches: aborting one inside a transaction could hand its
     /// connection back with a SQLite write lock still held.
     stop: watch::Sender<bool>,
@@ -87,12 +93,14 @@ pub const DAEMON_LOCK: i64 = 0x4b4f_4e53_5052_4f4a;
 impl Projector {
     pub fn new(db: Db, projections: Vec<Arc<dyn Projection>>, options: ProjectorOptions) -> Projector {
         let progress = projections.iter().map(|p| (p.name(), watch::channel(Checkpoint::default()).0)).collect();
+        let hints = projections.iter().map(|p| (p.name(), watch::channel(Checkpoint::default()).0)).collect();
         Projector {
             db,
             projections,
             options,
             fault: None,
             wake: watch::channel(0).0,
+            hints,
             stop: watch::channel(false).0,
             progress,
             active: watch::channel(false).0,
@@ -170,9 +178,33 @@ impl Projector {
         Ok(())
     }
 
-    /// Says new events may be there (after a local command); loops wake at once instead of polling.
+    /// Says new events may be there, of types not known; loops wake at once instead of polling.
     pub fn poke(&self) {
         self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Says events of `aggregate_types` are stored up to `target`: wakes the loops of the
+    /// projections that read them, and only those.
+    pub fn hint(&self, target: Checkpoint, aggregate_types: &[&str]) {
+        for projection in &self.projections {
+            if !projection.aggregate_types().iter().any(|t| aggregate_types.contains(t)) {
+                continue;
+            }
+            if let Some(hint) = self.hints.get(projection.name()) {
+                hint.send_if_modified(|known| {
+                    let newer = target > *known;
+                    if newer {
+                        *known = target;
+                    }
+                    newer
+                });
+            }
+        }
+    }
+
+    /// The last checkpoint a projection is known to have committed.
+    fn progress_of(&self, name: &str) -> Checkpoint {
+        self.progress.get(name).map(|progress| *progress.borrow()).unwrap_or_default()
     }
 
     /// Applies one batch to one copy of a projection; returns how many events it applied. Also
@@ -207,13 +239,7 @@ impl Projector {
                 return Ok(0);
             }
         }
-        let mut tx = self.db.begin().await?;
-        if let Tx::Postgres(_) = tx {
-            // Views are derived: a crash may lose the last batches' commit, but never the rows without
-            // their checkpoint (one transaction), so they are applied again. Not waiting for the WAL
-            // flush saves a disk sync per projection and event batch.
-            tx.execute("SET LOCAL synchronous_commit = off").await?;
-        }
+        let mut tx = self.db.begin_derived().await?;
         let checkpoint = lock_checkpoint(&mut tx, &checkpoint_name).await?;
         let batch =
             event_log::read_batch(&mut tx, checkpoint, projection.aggregate_types(), limit).await.map_err(in_batch)?;
@@ -276,7 +302,7 @@ impl Projector {
     /// event it cannot decode holds up only the writes it would show). Returns false on timeout (the
     /// write is stored; only the views lag).
     pub async fn wait_for(&self, target: Checkpoint, aggregate_types: &[&str], timeout: Duration) -> bool {
-        self.poke();
+        self.hint(target, aggregate_types);
         let names: Vec<&'static str> = self
             .projections
             .iter()
@@ -406,31 +432,51 @@ impl Projector {
 
     /// Applies batches of one projection until the process stops or `term` ends this process's turn.
     async fn run_loop(&self, projection: Arc<dyn Projection>, mut term: watch::Receiver<bool>) {
+        let name = projection.name();
+        let Some(hints) = self.hints.get(name) else {
+            tracing::error!(projection = name, "the projection has no wake-up channel; it does not run");
+            return;
+        };
         let mut wake = self.wake.subscribe();
+        let mut hint = hints.subscribe();
         let mut stop = self.stop.subscribe();
         let mut failures = 0u32;
         let mut last_full = std::time::Instant::now();
+        // Ask the log before the first batch, and after a wake-up that does not say which types
+        // were written (a poll, a notification without a payload).
+        let mut look = true;
+        // The hint a batch last ran for: one the log cannot reach yet (an older transaction is still
+        // writing) is not chased again until something else changes.
+        let mut tried = Checkpoint::default();
+        let mut more = false;
         while !*stop.borrow_and_update() && !*term.borrow_and_update() {
-            // Woken by a write, a projection looks first whether the write is of its types; once a
-            // poll interval it runs a batch anyway, which carries its checkpoint over the other
-            // types' events.
+            // Once a poll interval a loop runs a batch anyway, which carries its checkpoint over the
+            // other types' events.
             let due = last_full.elapsed() >= self.options.poll_interval;
-            if !due && failures == 0 && !self.has_own_events(projection.as_ref()).await {
-                self.idle(&mut wake, &mut stop, &mut term).await;
+            let target = *hint.borrow_and_update();
+            let hinted = target > self.progress_of(name) && target != tried;
+            let run = due || failures > 0 || more || hinted || (look && self.has_own_events(projection.as_ref()).await);
+            (look, more) = (false, false);
+            if !run {
+                look = self.idle(&mut wake, &mut hint, &mut stop, &mut term).await;
                 continue;
             }
+            tried = target;
             last_full = std::time::Instant::now();
             match self.run_batch(projection.as_ref(), Tables::Live).await {
-                Ok(0) => failures = 0,
-                Ok(_) => {
+                Ok(applied) => {
                     failures = 0;
-                    continue;
+                    // A full batch leaves more behind it; a shorter one read all there was.
+                    if i64::try_from(applied).unwrap_or(i64::MAX) >= self.options.batch_size {
+                        more = true;
+                        continue;
+                    }
                 }
                 Err(err) => {
                     failures = failures.saturating_add(1);
                     let pause = retry_pause(self.options.poll_interval, failures);
                     tracing::error!(
-                        projection = projection.name(),
+                        projection = name,
                         error = %err,
                         failures,
                         retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
@@ -444,22 +490,25 @@ impl Projector {
                     continue;
                 }
             }
-            self.idle(&mut wake, &mut stop, &mut term).await;
+            look = self.idle(&mut wake, &mut hint, &mut stop, &mut term).await;
         }
     }
 
-    /// Waits for a write, the end, or the poll interval.
+    /// Waits for a write, the end, or the poll interval; says whether it was woken by a write of
+    /// types not known (so the loop should ask the log).
     async fn idle(
         &self,
         wake: &mut watch::Receiver<u64>,
+        hint: &mut watch::Receiver<Checkpoint>,
         stop: &mut watch::Receiver<bool>,
         term: &mut watch::Receiver<bool>,
-    ) {
+    ) -> bool {
         tokio::select! {
-            _ = wake.changed() => {}
-            _ = stop.changed() => {}
-            _ = term.changed() => {}
-            _ = tokio::time::sleep(self.options.poll_interval) => {}
+            _ = wake.changed() => true,
+            _ = hint.changed() => false,
+            _ = stop.changed() => false,
+            _ = term.changed() => false,
+            _ = tokio::time::sleep(self.options.poll_interval) => false,
         }
     }
 
@@ -477,8 +526,11 @@ impl Projector {
                 let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
                 listener.listen(EVENTS_CHANNEL).await?;
                 loop {
-                    listener.recv().await?;
-                    self.poke();
+                    let notification = listener.recv().await?;
+                    match parse_notification(notification.payload()) {
+                        Some((target, types)) => self.hint(target, &types),
+                        None => self.poke(),
+                    }
                 }
                 #[allow(unreachable_code)]
                 Ok::<(), sqlx::Error>(())
@@ -494,6 +546,16 @@ impl Projector {
             }
         }
     }
+}
+
+/// Reads a notification's payload, `<transaction id> <newest position> <type>,<type>…` (see the
+/// migration that sets it); none for anything else, which wakes every loop.
+fn parse_notification(payload: &str) -> Option<(Checkpoint, Vec<&str>)> {
+    let mut parts = payload.splitn(3, ' ');
+    let transaction_id = parts.next()?.parse().ok()?;
+    let position = parts.next()?.parse().ok()?;
+    let types: Vec<&str> = parts.next()?.split(',').filter(|t| !t.is_empty()).collect();
+    (!types.is_empty()).then_some((Checkpoint { transaction_id, position }, types))
 }
 
 /// How long a loop waits after its `failures`-th failure in a row: doubling from the poll interval,
@@ -531,18 +593,9 @@ pub(crate) async fn stored_version(tx: &mut Tx, name: &str) -> Result<Option<i64
 /// Takes the checkpoint row's lock before reading anything, so concurrent projectors (other server
 /// processes) queue here and the one that goes next sees the checkpoint the previous one committed.
 pub(crate) async fn lock_checkpoint(tx: &mut Tx, name: &str) -> Result<Checkpoint, DbError> {
-    let locked = on_tx!(tx, conn => sqlx::query(
-        "UPDATE projection_checkpoints SET position = position WHERE projection = $1",
-    )
-    .bind(name)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if locked == 0 {
-        return Err(DbError::Sql(sqlx::Error::RowNotFound));
-    }
     let (transaction_id, position): (i64, i64) = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = $1",
+        "UPDATE projection_checkpoints SET position = position WHERE projection = $1
+         RETURNING transaction_id, position",
     )
     .bind(name)
     .fetch_one(conn)
@@ -579,4 +632,20 @@ pub(crate) async fn store_checkpoint_with(
     .await
     .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_names_its_transaction_position_and_types() {
+        let (target, types) = parse_notification("7421 1093 MonthlyReport,TrainingPlace").expect("parsed");
+        assert_eq!(target, Checkpoint { transaction_id: 7421, position: 1093 });
+        assert_eq!(types, ["MonthlyReport", "TrainingPlace"]);
+        // An empty payload (a server migrated before payloads) or anything else wakes every loop.
+        assert_eq!(parse_notification(""), None);
+        assert_eq!(parse_notification("7421 1093 "), None);
+        assert_eq!(parse_notification("x 1 Member"), None);
+    }
 }

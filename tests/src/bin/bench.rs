@@ -10,6 +10,8 @@
 //! - the database's limit: pgbench single-row INSERTs of an events-shaped row at 1 and 8 clients
 //!   (SQLite: the same INSERT, one transaction each, from this process);
 //! - GraphQL mutations over HTTP (`registerMember`, keep-alive) at 1 and 16 clients, and the ratio;
+//! - what bounds a mutation: the command path alone, an empty request, a database round trip, and
+//!   (Linux) the CPU time per INSERT and per mutation of every process on the machine;
 //! - mutation latency p50/p99 at 1 client, also while another database on the same cluster holds a
 //!   transaction open (PostgreSQL);
 //! - list queries at a steady 200 requests/s: p50/p99;
@@ -162,10 +164,14 @@ async fn run(args: Args) -> Result<(), Error> {
 
     if on(Section::Mutations) {
         let limit_1 = database_limit(&bench, 1, window).await?;
+        let cpu = Cpu::now();
         let limit_8 = database_limit(&bench, 8, window).await?;
+        let insert_cpu = cpu.per_operation(limit_8 * window.as_secs_f64());
         println!("database limit: single-row INSERT  1 client {limit_1:>9.0}/s   8 clients {limit_8:>9.0}/s");
         let one = mutations(&target, 1, window).await?;
+        let cpu = Cpu::now();
         let sixteen = mutations(&target, 16, window).await?;
+        let mutation_cpu = cpu.per_operation(sixteen.count as f64);
         println!(
             "HTTP mutations: 1 client {:>9.0}/s ({:.2}× the limit)   16 clients {:>9.0}/s ({:.2}× the 8-client limit)",
             one.per_second(),
@@ -183,6 +189,7 @@ async fn run(args: Args) -> Result<(), Error> {
         let appends_1 = appends_alone(&bench.db, 1, window).await?;
         let appends_16 = appends_alone(&bench.db, 16, window).await?;
         let empty = empty_requests(&target, window).await?;
+        let round_trip = round_trips(&bench.db, window).await?;
         println!(
             "  bound: the command path alone (decided and appended in process; no HTTP, no views) 1 writer {appends_1:.0}/s ({:.2}×), \
              16 writers {appends_16:.0}/s ({:.2}×); an empty GraphQL request p50 {:.2} ms; a mutation adds \
@@ -191,6 +198,25 @@ async fn run(args: Args) -> Result<(), Error> {
             appends_16 / limit_8,
             empty.percentile(50.0)
         );
+        println!(
+            "  one round trip to the database (SELECT 1) p50 {:.3} ms: a mutation at 1 client takes {:.0} of them",
+            round_trip.percentile(50.0),
+            one.percentile(50.0) / round_trip.percentile(50.0).max(1e-6)
+        );
+        if cfg!(target_os = "linux") {
+            // With every core busy, throughput is the inverse of CPU time per operation: the ratio of
+            // the two is the ceiling on the mutation ratio at 16 clients on this machine.
+            println!(
+                "  CPU per operation, every process on the machine: INSERT (8 clients) {:.3} ms; mutation (16 clients) \
+                 {:.3} ms, of which this process (server and benchmark clients) {:.3} ms, machine busy {:.0} % \
+                 → CPU-bound ceiling {:.2}×",
+                insert_cpu.machine_ms,
+                mutation_cpu.machine_ms,
+                mutation_cpu.process_ms,
+                mutation_cpu.busy_percent,
+                insert_cpu.machine_ms / mutation_cpu.machine_ms.max(1e-9)
+            );
+        }
         if let Some((admin, _)) = &bench.drop {
             let held = hold_transaction_elsewhere(admin).await?;
             let busy = mutations(&target, 1, window).await?;
@@ -643,6 +669,80 @@ async fn read_in_commit_order(bench: &BenchDb) -> Result<f64, Error> {
         }
     }
     Ok(started.elapsed().as_secs_f64())
+}
+
+/// `SELECT 1` over the server's own pool, one after another: the cost of a round trip, which every
+/// statement of a mutation pays.
+async fn round_trips(db: &Db, window: Duration) -> Result<Run, Error> {
+    let started = Instant::now();
+    let mut latencies_ms = Vec::new();
+    while started.elapsed() < window.min(Duration::from_secs(2)) {
+        let sent = Instant::now();
+        let one: i32 = on_db!(db, pool => sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
+        std::hint::black_box(one);
+        latencies_ms.push(sent.elapsed().as_secs_f64() * 1_000.0);
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(Run { count: latencies_ms.len(), elapsed: started.elapsed(), latencies_ms })
+}
+
+/// CPU time used from a start: by every process on the machine (`/proc/stat`) and by this one
+/// (`/proc/self/stat`), in the kernel's clock ticks (100 a second on Linux).
+struct Cpu {
+    started: Instant,
+    machine: u64,
+    process: u64,
+}
+
+/// CPU time per operation over a measurement.
+struct CpuPerOperation {
+    machine_ms: f64,
+    process_ms: f64,
+    busy_percent: f64,
+}
+
+impl Cpu {
+    const TICKS_PER_SECOND: f64 = 100.0;
+
+    fn now() -> Cpu {
+        Cpu { started: Instant::now(), machine: machine_ticks().0, process: process_ticks() }
+    }
+
+    fn per_operation(&self, operations: f64) -> CpuPerOperation {
+        let (machine, cores) = machine_ticks();
+        let ms = |ticks: u64| ticks as f64 / Self::TICKS_PER_SECOND * 1_000.0 / operations.max(1.0);
+        let busy = machine.saturating_sub(self.machine) as f64 / Self::TICKS_PER_SECOND;
+        CpuPerOperation {
+            machine_ms: ms(machine.saturating_sub(self.machine)),
+            process_ms: ms(process_ticks().saturating_sub(self.process)),
+            busy_percent: 100.0 * busy / (self.started.elapsed().as_secs_f64() * f64::from(cores.max(1))),
+        }
+    }
+}
+
+/// Busy ticks of every core (user, nice, system, irq, softirq, steal), and the number of cores.
+fn machine_ticks() -> (u64, u32) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let busy = stat
+        .lines()
+        .next()
+        .map(|total| {
+            let fields: Vec<u64> = total.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+            [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| fields.get(i)).sum()
+        })
+        .unwrap_or(0);
+    let cores = stat.lines().filter(|l| l.starts_with("cpu") && !l.starts_with("cpu ")).count();
+    (busy, u32::try_from(cores).unwrap_or(1))
+}
+
+/// User and system ticks of this process.
+fn process_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name is in parentheses and may hold spaces: count fields after it.
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+    fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
 }
 
 /// The process's peak resident set, from the kernel.
