@@ -394,7 +394,9 @@ async fn insert(tx: &mut Tx, rows: &[Row<'_>], metadata: &str) -> Result<Option<
             }
             // SQLite stamps positions in a trigger after the insert, which `RETURNING` does not see:
             // `append` reads its head instead.
+            // Anonymous placeholders: see `Tx::sql`.
             let sql = insert_sql(rows.len(), ("", ""), "");
+            let sql = konsortium_projections::db::anonymous_placeholders(&sql);
             bind_rows!(sqlx::query(&sql), rows, metadata).execute(&mut **tx).await?;
             Ok(None)
         }

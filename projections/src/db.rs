@@ -275,6 +275,41 @@ impl Tx {
         on_tx!(self, conn => sqlx::query(sql).execute(conn).await.map(|_| ()))?;
         Ok(())
     }
+
+    /// `sql` as this database binds it fastest: on SQLite, numbered placeholders that run `$1, $2, …`
+    /// in order become anonymous `?`s. sqlx looks up each numbered parameter's name, and SQLite finds
+    /// a name by walking the statement's list of them, so binding n numbered parameters takes n²
+    /// steps: a rebuild's 800-parameter statements spent 30 % of the utilisation view's rebuild there.
+    pub fn sql<'a>(&self, sql: &'a str) -> std::borrow::Cow<'a, str> {
+        match self {
+            Tx::Postgres(_) => std::borrow::Cow::Borrowed(sql),
+            Tx::Sqlite(_) => anonymous_placeholders(sql),
+        }
+    }
+}
+
+/// `sql` with `$1, $2, …, $n` replaced by `?` when they appear exactly in that order, each once;
+/// otherwise (a number used twice, or out of order) `sql` unchanged, which binds the same, only slower.
+pub fn anonymous_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = String::with_capacity(sql.len());
+    let mut next = 1usize;
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits: &str = {
+            let after = &rest[at + 1..];
+            let end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+            &after[..end]
+        };
+        if digits.parse::<usize>().ok() != Some(next) {
+            return std::borrow::Cow::Borrowed(sql);
+        }
+        out.push('?');
+        next += 1;
+        rest = &rest[at + 1 + digits.len()..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -283,6 +318,21 @@ mod tests {
 
     fn mode(url: &str) -> PgSslMode {
         plain_on_loopback(url, PgConnectOptions::from_str(url).expect("a valid URL")).get_ssl_mode()
+    }
+
+    #[test]
+    fn numbered_placeholders_in_order_become_anonymous_and_any_other_use_is_left_alone() {
+        assert_eq!(
+            anonymous_placeholders("INSERT INTO t VALUES ($1, $2), ($3, $4)"),
+            "INSERT INTO t VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(anonymous_placeholders("SELECT 1"), "SELECT 1");
+        // $10 after $9 is one parameter, not $1 followed by a 0.
+        let ten: Vec<String> = (1..=10).map(|n| format!("${n}")).collect();
+        assert_eq!(anonymous_placeholders(&ten.join(",")), ["?"; 10].join(","));
+        // Reused or out of order: the numbers matter, so the text stays as it is.
+        assert_eq!(anonymous_placeholders("a = $1 OR b = $1"), "a = $1 OR b = $1");
+        assert_eq!(anonymous_placeholders("a = $2 AND b = $1"), "a = $2 AND b = $1");
     }
 
     #[test]

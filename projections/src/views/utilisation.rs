@@ -120,7 +120,8 @@ fn source_key(event: &StoredEvent) -> String {
 
 /// Rows per statement when writing: 8 000 parameters, inside both databases' limits (65 535 and
 /// 32 766). A rebuild writes about a dozen rows per event (an agreement's contracted days span up to
-/// 120 months), so the number of statements, each a round trip, is what it costs.
+/// 120 months), and on PostgreSQL each statement is a round trip. (On SQLite statements this large
+/// are as fast only with anonymous placeholders: see `Tx::sql`.)
 const ROWS_PER_STATEMENT: usize = 1_000;
 
 type Changes = BTreeMap<(String, String, String, String), PlaceDays>;
@@ -225,6 +226,7 @@ impl Projection for UtilisationProjection {
                 args.extend([Arg::text(key.as_str()), Arg::text(state.doc()?), Arg::int(*position)]);
             }
             let upsert = upsert_rows_sql(&sources_table, SOURCE_COLUMNS, &["source"], keys.len());
+            let upsert = tx.sql(&upsert).into_owned();
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
         }
         // A row whose figures sum to zero is removed below, so the rows are the same however the
@@ -246,6 +248,7 @@ impl Projection for UtilisationProjection {
                 ]);
             }
             let add = add_rows_sql(&table, chunk.len());
+            let add = tx.sql(&add).into_owned();
             let zero: Vec<ZeroRow> = on_tx!(tx, conn => bind_args!(sqlx::query_as(&add), &args).fetch_all(conn).await)?;
             let keys: Vec<Arg> = zero
                 .into_iter()
@@ -257,6 +260,7 @@ impl Projection for UtilisationProjection {
                 .collect();
             if !keys.is_empty() {
                 let remove = remove_zero_rows_sql(&table, keys.len() / KEY.len());
+                let remove = tx.sql(&remove).into_owned();
                 on_tx!(tx, conn => bind_args!(sqlx::query(&remove), &keys).execute(conn).await.map(|_| ()))?;
             }
         }
