@@ -160,9 +160,12 @@ fn pg_read_after(types: usize) -> String {
         .collect();
     if branches.is_empty() {
         // A projection of no types still moves its checkpoint to the head.
+        // It reads nothing, but names the columns the batch is ordered by.
         branches.push(
-            "(SELECT 0::bigint, 0::bigint, '', '', 0::bigint, '', '', '', '', false WHERE $1::text <> '' AND $2 < 0 \
-             LIMIT $3)"
+            "(SELECT 0::bigint AS transaction_id, 0::bigint AS position, '' AS aggregate_type, '' AS aggregate_id,
+                     0::bigint AS sequence, '' AS event_type, '' AS event_version, '' AS payload, '' AS metadata,
+                     false AS is_head
+               WHERE false)"
                 .to_string(),
         );
     }

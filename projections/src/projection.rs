@@ -291,7 +291,7 @@ impl<A: Aggregate + 'static> Projection for RowProjection<A> {
                 args.extend(self.row_args(id, state, *position)?);
             }
             let upsert = upsert_rows_sql(&table, &columns, &[key], ids.len());
-            let upsert = tx.sql(&upsert).into_owned();
+            let upsert = tx.sql(upsert);
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|r| r.rows_affected()))?;
         }
         self.add_to_totals(tx, tables, delta).await
@@ -350,7 +350,7 @@ where
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!("{select} ({})", placeholders(chunk.len()));
-        let sql = tx.sql(&sql).into_owned();
+        let sql = tx.sql(sql);
         let rows: Vec<T> = on_tx!(tx, conn => {
             let mut query = sqlx::query_as(&sql);
             for id in chunk {
@@ -374,7 +374,7 @@ pub(crate) async fn upsert_all(
 ) -> Result<(), DbError> {
     for chunk in values.chunks(ROWS_PER_STATEMENT * columns.len()) {
         let upsert = upsert_rows_sql(table, columns, key, chunk.len() / columns.len());
-        let upsert = tx.sql(&upsert).into_owned();
+        let upsert = tx.sql(upsert);
         on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), chunk).execute(conn).await.map(|_| ()))?;
     }
     Ok(())

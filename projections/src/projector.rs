@@ -186,20 +186,16 @@ impl Projector {
     /// Says events of `aggregate_types` are stored up to `target`: wakes the loops of the
     /// projections that read them, and only those.
     pub fn hint(&self, target: Checkpoint, aggregate_types: &[&str]) {
-        for projection in &self.projections {
-            if !projection.aggregate_types().iter().any(|t| aggregate_types.contains(t)) {
-                continue;
-            }
+        for projection in self.reading(aggregate_types) {
             if let Some(hint) = self.hints.get(projection.name()) {
-                hint.send_if_modified(|known| {
-                    let newer = target > *known;
-                    if newer {
-                        *known = target;
-                    }
-                    newer
-                });
+                raise(hint, target);
             }
         }
+    }
+
+    /// The projections that read any of `aggregate_types`.
+    fn reading<'a>(&'a self, aggregate_types: &'a [&str]) -> impl Iterator<Item = &'a Arc<dyn Projection>> {
+        self.projections.iter().filter(|p| p.aggregate_types().iter().any(|t| aggregate_types.contains(t)))
     }
 
     /// The last checkpoint a projection is known to have committed.
@@ -262,13 +258,7 @@ impl Projector {
     fn publish(&self, name: &str, tables: Tables, checkpoint: Checkpoint) {
         if tables == Tables::Live {
             if let Some(progress) = self.progress.get(name) {
-                progress.send_if_modified(|current| {
-                    let newer = checkpoint > *current;
-                    if newer {
-                        *current = checkpoint;
-                    }
-                    newer
-                });
+                raise(progress, checkpoint);
             }
         }
     }
@@ -303,12 +293,7 @@ impl Projector {
     /// write is stored; only the views lag).
     pub async fn wait_for(&self, target: Checkpoint, aggregate_types: &[&str], timeout: Duration) -> bool {
         self.hint(target, aggregate_types);
-        let names: Vec<&'static str> = self
-            .projections
-            .iter()
-            .filter(|p| p.aggregate_types().iter().any(|t| aggregate_types.contains(t)))
-            .map(|p| p.name())
-            .collect();
+        let names: Vec<&'static str> = self.reading(aggregate_types).map(|p| p.name()).collect();
         // A write that became readable without a notification (the one before it rolled back) is
         // picked up within a few milliseconds instead of at the next poll; on a standby process the
         // progress is the active process's, read from the checkpoints.
@@ -546,6 +531,17 @@ impl Projector {
             }
         }
     }
+}
+
+/// Moves a watched checkpoint forward to `to`, never back; only a move wakes its watchers.
+fn raise(watched: &watch::Sender<Checkpoint>, to: Checkpoint) {
+    watched.send_if_modified(|current| {
+        let newer = to > *current;
+        if newer {
+            *current = to;
+        }
+        newer
+    });
 }
 
 /// Reads a notification's payload, `<transaction id> <newest position> <type>,<type>…` (see the

@@ -331,3 +331,18 @@ async fn a_view_stored_in_another_version_is_rebuilt_when_a_server_starts(test: 
     test.remove().await;
 }
 both_stores!(a_view_stored_in_another_version_is_rebuilt_when_a_server_starts);
+
+/// A read for no aggregate types finds no events and still reaches the head of the log, so a
+/// projection that reads none would keep its checkpoint level with everything written.
+async fn a_read_of_no_types_finds_nothing_and_reaches_the_head(test: TestDb) {
+    test.db.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    Workload::new(&test.db, 0, 42).run(60).await;
+    let mut tx = test.db.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let batch = event_log::read_batch(&mut tx, Checkpoint::default(), &[], 10).await.unwrap_or_else(|e| panic!("{e}"));
+    drop(tx);
+    assert!(batch.events.is_empty());
+    let written = head(&test.db).await;
+    assert!(written > Checkpoint::default(), "the workload wrote events");
+    assert_eq!(batch.reached, written);
+}
+both_stores!(a_read_of_no_types_finds_nothing_and_reaches_the_head);

@@ -137,11 +137,11 @@ async fn write(tx: &mut Tx, table: &str, facts: &[Fact], flags: &[&str], positio
             ]);
         }
         let insert = insert_rows_sql(table, COLUMNS, chunk.len(), &on_conflict);
-        let insert = tx.sql(&insert).into_owned();
+        let insert = tx.sql(insert);
         on_tx!(tx, conn => bind_args!(sqlx::query(&insert), &args).execute(conn).await.map(|_| ()))?;
         if !flags.is_empty() {
             let update = format!("UPDATE {table} SET open = {OPEN} WHERE fact_key IN ({})", placeholders(chunk.len()));
-            let update = tx.sql(&update).into_owned();
+            let update = tx.sql(update);
             let keys: Vec<Arg> = chunk.iter().map(|f| Arg::text(f.key.as_str())).collect();
             on_tx!(tx, conn => bind_args!(sqlx::query(&update), &keys).execute(conn).await.map(|_| ()))?;
         }

@@ -161,7 +161,7 @@ impl Projection for SplitProjection {
                 args.extend([Arg::text(*id), Arg::text(serde_json::to_string(&fold.now)?), Arg::int(fold.position)]);
             }
             let upsert = upsert_rows_sql(&splits, SPLIT_COLUMNS, &["id"], ids.len());
-            let upsert = tx.sql(&upsert).into_owned();
+            let upsert = tx.sql(upsert);
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
         }
         let mut rows: Vec<Arg> = Vec::new();

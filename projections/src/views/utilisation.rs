@@ -226,7 +226,7 @@ impl Projection for UtilisationProjection {
                 args.extend([Arg::text(key.as_str()), Arg::text(state.doc()?), Arg::int(*position)]);
             }
             let upsert = upsert_rows_sql(&sources_table, SOURCE_COLUMNS, &["source"], keys.len());
-            let upsert = tx.sql(&upsert).into_owned();
+            let upsert = tx.sql(upsert);
             on_tx!(tx, conn => bind_args!(sqlx::query(&upsert), &args).execute(conn).await.map(|_| ()))?;
         }
         // A row whose figures sum to zero is removed below, so the rows are the same however the
@@ -248,7 +248,7 @@ impl Projection for UtilisationProjection {
                 ]);
             }
             let add = add_rows_sql(&table, chunk.len());
-            let add = tx.sql(&add).into_owned();
+            let add = tx.sql(add);
             let zero: Vec<ZeroRow> = on_tx!(tx, conn => bind_args!(sqlx::query_as(&add), &args).fetch_all(conn).await)?;
             let keys: Vec<Arg> = zero
                 .into_iter()
@@ -260,7 +260,7 @@ impl Projection for UtilisationProjection {
                 .collect();
             if !keys.is_empty() {
                 let remove = remove_zero_rows_sql(&table, keys.len() / KEY.len());
-                let remove = tx.sql(&remove).into_owned();
+                let remove = tx.sql(remove);
                 on_tx!(tx, conn => bind_args!(sqlx::query(&remove), &keys).execute(conn).await.map(|_| ()))?;
             }
         }
